@@ -1,0 +1,42 @@
+{#- Parsing helpers for values delivered as text in the extracts. -#}
+
+{% macro to_boolean(column) -%}
+    case
+        when lower(trim({{ column }})) in ('true', 't', '1', 'yes', 'y') then true
+        when lower(trim({{ column }})) in ('false', 'f', '0', 'no', 'n') then false
+    end
+{%- endmacro %}
+
+{% macro to_date(column) -%}
+    {#- Ingestion already quarantined values that are not ISO dates; datetimes keep their date. -#}
+    try_cast(left(trim({{ column }}), 10) as date)
+{%- endmacro %}
+
+{% macro iso8601_duration_minutes(column) -%}
+    {#- xAPI result.duration, e.g. PT1H30M5S; years and months count as 365 and 30 days. -#}
+    {%- set parts = "regexp_extract(" ~ column ~ ", '^P(?:([0-9.]+)Y)?(?:([0-9.]+)M)?(?:([0-9.]+)W)?(?:([0-9.]+)D)?(?:T(?:([0-9.]+)H)?(?:([0-9.]+)M)?(?:([0-9.]+)S)?)?$', ['y', 'mo', 'w', 'd', 'h', 'mi', 's'])" -%}
+    case when regexp_full_match({{ column }}, '^P(?:[0-9.]+Y)?(?:[0-9.]+M)?(?:[0-9.]+W)?(?:[0-9.]+D)?(?:T(?:[0-9.]+H)?(?:[0-9.]+M)?(?:[0-9.]+S)?)?$')
+        and length({{ column }}) > 1 and right({{ column }}, 1) <> 'T' then
+        coalesce(try_cast(nullif({{ parts }}.y, '') as double), 0) * 525600
+        + coalesce(try_cast(nullif({{ parts }}.mo, '') as double), 0) * 43200
+        + coalesce(try_cast(nullif({{ parts }}.w, '') as double), 0) * 10080
+        + coalesce(try_cast(nullif({{ parts }}.d, '') as double), 0) * 1440
+        + coalesce(try_cast(nullif({{ parts }}.h, '') as double), 0) * 60
+        + coalesce(try_cast(nullif({{ parts }}.mi, '') as double), 0)
+        + coalesce(try_cast(nullif({{ parts }}.s, '') as double), 0) / 60.0
+    end
+{%- endmacro %}
+
+{% macro verb_name(column) -%}
+    {#- The last segment of a verb IRI: http://adlnet.gov/expapi/verbs/passed -> passed. -#}
+    lower(regexp_extract({{ column }}, '([^/#]+)/?$', 1))
+{%- endmacro %}
+
+{% macro local_time(utc_column) -%}
+    {#- A naive UTC timestamp shown as wall-clock time in the company time zone. -#}
+    timezone('{{ var("timezone") }}', timezone('UTC', {{ utc_column }}))
+{%- endmacro %}
+
+{% macro as_of_date() -%}
+    {%- if var('as_of') -%}date '{{ var("as_of") }}'{%- else -%}current_date{%- endif -%}
+{%- endmacro %}

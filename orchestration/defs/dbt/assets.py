@@ -1,0 +1,74 @@
+"""Every dbt model, seed and test as Dagster assets and asset checks, downstream of raw assets."""
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.dbt.project import dbt_executable, dbt_project, ensure_manifest
+from orchestration.defs.resources import PipelineConfig
+
+ensure_manifest()
+
+
+class Translator(DagsterDbtTranslator):
+    """Groups assets by dbt layer (staging, intermediate, marts, config) instead of one dbt group."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "config"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=Translator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
+)
+def dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    pipeline: PipelineConfig,
+    warehouse: DuckDBResource,
+):
+    # dbt runs in a subprocess inside dbt_project/: hand it absolute paths and the run settings.
+    os.environ.update(pipeline.settings.dbt_env())
+    invocation = dbt.cli(["build"], context=context)
+    # The dbt subprocess holds the DuckDB file until it exits, so row counts are read afterwards
+    # (dagster-dbt's fetch_row_counts would open the file while dbt still writes it).
+    events = list(invocation.stream())
+    yield from _with_row_counts(events, invocation.manifest, warehouse)
+
+
+def _with_row_counts(
+    events: Iterable[Any], manifest: Mapping[str, Any], warehouse: DuckDBResource
+) -> Iterator[Any]:
+    nodes = manifest["nodes"]
+    with warehouse.get_connection() as conn:
+        for event in events:
+            node = None
+            if isinstance(event, dg.Output) and "unique_id" in event.metadata:
+                node = nodes.get(event.metadata["unique_id"].value)
+            if node is not None and node["config"].get("materialized") in ("table", "incremental"):
+                rows = conn.execute(
+                    f'select count(*) from "{node["schema"]}"."{node["alias"]}"'
+                ).fetchone()[0]
+                event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+            yield event
+
+
+defs = dg.Definitions(
+    assets=[dbt_models],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
+)

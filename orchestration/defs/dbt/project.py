@@ -1,0 +1,32 @@
+"""The dbt project as Dagster sees it: one cached DbtProject, prepared when its manifest is stale."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from orchestration.settings import DBT_PROJECT_DIR
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter, so an unactivated virtualenv still works."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def ensure_manifest() -> None:
+    """Parse the project when developing, or when no manifest exists yet (a fresh clone)."""
+    # dagster-dbt's preparer looks for `dbt` on PATH.
+    bin_dir = str(Path(dbt_executable()).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    if not dbt_project.manifest_path.exists():
+        dbt_project.preparer.prepare(dbt_project)
+    else:
+        dbt_project.prepare_if_dev()

@@ -1,0 +1,91 @@
+"""Dagster assets that load each extract family of the landing zone into the raw schema."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.ingest.contract import (
+    CSV_EXTRACTS,
+    HRIS_EXTRACTS,
+    RAW_SCHEMA,
+    STATEMENTS_DIR,
+    CsvExtract,
+)
+from orchestration.defs.ingest.csv_snapshot import LoadResult, load_csv_snapshot
+from orchestration.defs.ingest.statements import load_statement_files
+from orchestration.defs.resources import PipelineConfig
+
+
+def _materialize_result(result: LoadResult, source: str, conn) -> dg.MaterializeResult:
+    row_count = conn.execute(f"select count(*) from {result.table}").fetchone()[0]
+    metadata: dict = result.metadata() | {
+        "source": dg.MetadataValue.path(source),
+        "dagster/row_count": row_count,
+    }
+    if result.sample_quarantine:
+        metadata["quarantine_sample"] = dg.MetadataValue.md(
+            "| line | reason |\n|---|---|\n"
+            + "\n".join(
+                f"| {row['line_number']} | {row['reason']} |" for row in result.sample_quarantine
+            )
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _csv_asset(extract: CsvExtract) -> dg.AssetsDefinition:
+    group = "hris" if extract in HRIS_EXTRACTS else "lms"
+
+    @dg.asset(
+        key=dg.AssetKey([RAW_SCHEMA, extract.table]),
+        group_name=f"raw_{group}",
+        kinds={"duckdb", "csv"},
+        description=(
+            f"{extract.description} Loaded from `{extract.path}`; required columns: "
+            f"{', '.join(extract.required)}. Unparsable rows go to raw.ingest_quarantine."
+        ),
+    )
+    def _load(
+        context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
+    ) -> dg.MaterializeResult:
+        landing = Path(pipeline.landing_dir)
+        with warehouse.get_connection() as conn:
+            result = load_csv_snapshot(conn, landing, extract)
+            materialization = _materialize_result(result, str(landing / extract.path), conn)
+        if result.unchanged_files:
+            context.log.info(f"{extract.path} unchanged since its last load; nothing rewritten")
+        if result.rows_quarantined:
+            context.log.warning(
+                f"{extract.path}: {result.rows_quarantined} row(s) quarantined, e.g. "
+                + "; ".join(
+                    f"line {q['line_number']}: {q['reason']}" for q in result.sample_quarantine
+                )
+            )
+        return materialization
+
+    return _load
+
+
+csv_assets = [_csv_asset(extract) for extract in CSV_EXTRACTS]
+
+
+@dg.asset(
+    key=dg.AssetKey([RAW_SCHEMA, "lms_statements"]),
+    group_name="raw_lms",
+    kinds={"duckdb", "json"},
+    description=(
+        "xAPI 1.0.3 statements from lms/statements/**/*.jsonl[.gz]: one row per statement id "
+        "(first `stored` wins). Further copies go to raw.lms_statement_duplicates, unparsable "
+        "lines to raw.ingest_quarantine. Files already loaded with the same bytes are skipped."
+    ),
+)
+def lms_statements(
+    context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
+) -> dg.MaterializeResult:
+    landing = Path(pipeline.landing_dir)
+    with warehouse.get_connection() as conn:
+        result = load_statement_files(conn, landing, log=context.log.info)
+        return _materialize_result(result, str(landing / STATEMENTS_DIR), conn)
+
+
+defs = dg.Definitions(assets=[*csv_assets, lms_statements])

@@ -1,0 +1,343 @@
+"""Loads xAPI statement files (JSON lines, optionally gzipped) into the raw statements table.
+
+Python only streams lines with their file and line number into DuckDB; parsing, validation,
+deduplication by statement id and quarantine are set-based SQL, so the cost per statement stays
+small and memory stays bounded by the group size, not by the number of files.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.defs.ingest.bookkeeping import (
+    already_loaded,
+    ensure_bookkeeping,
+    file_sha256,
+    record_file,
+)
+from orchestration.defs.ingest.contract import (
+    QUARANTINE_TABLE,
+    STATEMENT_DUPLICATES_TABLE,
+    STATEMENT_GLOBS,
+    STATEMENTS_DIR,
+    STATEMENTS_TABLE,
+)
+from orchestration.defs.ingest.csv_snapshot import LoadResult
+
+ARROW_BATCH_LINES = 100_000
+GROUP_LINES = 1_000_000  # lines validated and deduplicated in one transaction
+
+_LINES_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("line_number", pa.int64()),
+        ("line", pa.string()),
+        ("bad_utf8", pa.bool_()),
+    ]
+)
+
+
+def ensure_statement_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    ensure_bookkeeping(conn)
+    conn.execute(
+        f"""
+        create table if not exists {STATEMENTS_TABLE} (
+            statement_id uuid not null,
+            stored_at timestamp,        -- UTC
+            timestamp_at timestamp,     -- UTC
+            payload json not null,      -- the statement as delivered
+            source_file varchar not null,
+            source_line bigint not null,
+            loaded_at timestamp not null default current_timestamp
+        )"""
+    )
+    conn.execute(
+        f"""
+        create table if not exists {STATEMENT_DUPLICATES_TABLE} (
+            statement_id uuid not null,
+            stored_at timestamp,
+            source_file varchar not null,
+            source_line bigint not null,
+            kept_source_file varchar not null,
+            kept_source_line bigint not null,
+            raw_text varchar not null,
+            recorded_at timestamp not null default current_timestamp
+        )"""
+    )
+
+
+def statement_files(landing_dir: Path) -> list[Path]:
+    root = landing_dir / STATEMENTS_DIR
+    if not root.is_dir():
+        return []
+    found = {path for pattern in STATEMENT_GLOBS for path in root.glob(pattern) if path.is_file()}
+    return sorted(found)
+
+
+def load_statement_files(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    files: list[Path] | None = None,
+    *,
+    log: Callable[[str], None] = lambda _msg: None,
+    group_lines: int = GROUP_LINES,
+) -> LoadResult:
+    """Load the given (or all) statement files not yet loaded with the same content."""
+    ensure_statement_tables(conn)
+    conn.execute("set TimeZone = 'UTC'")
+    result = LoadResult(table=STATEMENTS_TABLE)
+    files = statement_files(landing_dir) if files is None else files
+    pending: list[tuple[str, Path, str]] = []
+    for path in files:
+        relative = path.relative_to(landing_dir).as_posix()
+        sha256 = file_sha256(path)
+        if already_loaded(conn, STATEMENTS_TABLE, relative, sha256) is not None:
+            result.unchanged_files += 1
+        else:
+            pending.append((relative, path, sha256))
+
+    conn.execute(
+        "create or replace temp table _statement_lines "
+        "(source_file varchar, line_number bigint, line varchar, bad_utf8 boolean)"
+    )
+    group: list[tuple[str, Path, str]] = []
+    group_size = 0
+    for done, (relative, path, sha256) in enumerate(pending, start=1):
+        group_size += _stage_file(conn, relative, path)
+        group.append((relative, path, sha256))
+        if group_size >= group_lines or done == len(pending):
+            _merge_group(conn, group, result)
+            log(
+                f"statements: {done}/{len(pending)} new files, {result.rows_loaded:,} loaded, "
+                f"{result.rows_duplicate:,} duplicates, {result.rows_quarantined:,} quarantined"
+            )
+            group, group_size = [], 0
+    conn.execute("drop table if exists _statement_lines")
+    result.files_read = len(pending)
+    return result
+
+
+def _stage_file(conn: duckdb.DuckDBPyConnection, relative: str, path: Path) -> int:
+    staged = 0
+    for batch in _line_batches(relative, path):
+        conn.register("_batch", batch)
+        conn.execute("insert into _statement_lines select * from _batch")
+        conn.unregister("_batch")
+        staged += batch.num_rows
+    return staged
+
+
+def _line_batches(relative: str, path: Path) -> Iterator[pa.Table]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    numbers: list[int] = []
+    lines: list[str] = []
+    bad: list[bool] = []
+    with opener(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue  # a blank line holds no statement
+            try:
+                text, undecodable = raw.decode("utf-8"), False
+            except UnicodeDecodeError:
+                text, undecodable = raw.decode("utf-8", errors="replace"), True
+            numbers.append(number)
+            lines.append(text.rstrip("\r\n"))
+            bad.append(undecodable)
+            if len(lines) >= ARROW_BATCH_LINES:
+                yield _lines_table(relative, numbers, lines, bad)
+                numbers, lines, bad = [], [], []
+    if lines:
+        yield _lines_table(relative, numbers, lines, bad)
+
+
+def _lines_table(relative: str, numbers: list[int], lines: list[str], bad: list[bool]):
+    return pa.table(
+        [pa.array([relative] * len(lines)), pa.array(numbers), pa.array(lines), pa.array(bad)],
+        schema=_LINES_SCHEMA,
+    )
+
+
+# Reasons are evaluated in order; the first that holds is the one recorded.
+_PARSE_SQL = """
+create or replace temp table _statement_parsed as
+with decoded as (
+    select
+        source_file, line_number, line, bad_utf8,
+        case when not bad_utf8 and json_valid(line) then line::json end as j
+    from _statement_lines
+),
+fields as (
+    select
+        *,
+        json_type(j) as j_type,
+        j ->> '$.id' as id_text,
+        try_cast(j ->> '$.id' as uuid) as statement_id,
+        j ->> '$.stored' as stored_text,
+        j ->> '$.timestamp' as timestamp_text,
+        timezone('UTC', try_cast(j ->> '$.stored' as timestamptz)) as stored_at,
+        timezone('UTC', try_cast(j ->> '$.timestamp' as timestamptz)) as timestamp_at
+    from decoded
+)
+select
+    *,
+    case
+        when bad_utf8 then 'not valid UTF-8'
+        when j is null then 'invalid JSON (truncated or not JSON)'
+        when j_type <> 'OBJECT' then 'not a JSON object'
+        when id_text is null then 'missing required field: id'
+        when statement_id is null then 'id ' || id_text || ' is not a UUID'
+        when json_type(j, '$.actor') is distinct from 'OBJECT'
+            then 'missing required field: actor'
+        when (j ->> '$.verb.id') is null then 'missing required field: verb.id'
+        when json_type(j, '$.object') is distinct from 'OBJECT'
+            then 'missing required field: object'
+        when stored_text is not null and stored_at is null
+            then 'stored ' || stored_text || ' is not an ISO 8601 timestamp'
+        when timestamp_text is not null and timestamp_at is null
+            then 'timestamp ' || timestamp_text || ' is not an ISO 8601 timestamp'
+        when stored_at is null and timestamp_at is null
+            then 'missing both timestamp and stored'
+    end as problem
+from fields
+"""
+
+_RANK_SQL = f"""
+create or replace temp table _statement_candidates as
+select
+    p.*,
+    row_number() over (
+        partition by p.statement_id
+        order by coalesce(p.stored_at, p.timestamp_at), p.source_file, p.line_number
+    ) as rank_in_group,
+    k.stored_at as kept_stored_at,
+    k.source_file as kept_source_file,
+    k.source_line as kept_source_line
+from _statement_parsed as p
+left join {STATEMENTS_TABLE} as k on k.statement_id = p.statement_id
+where p.problem is null
+"""
+
+
+def _merge_group(
+    conn: duckdb.DuckDBPyConnection, group: list[tuple[str, Path, str]], result: LoadResult
+) -> None:
+    names = [relative for relative, _, _ in group]
+    conn.execute("begin transaction")
+    try:
+        conn.execute(_PARSE_SQL)
+        conn.execute(_RANK_SQL)
+        # A reloaded file (changed bytes) re-presents lines already kept: those are no news.
+        conn.execute(
+            """
+            delete from _statement_candidates
+            where kept_source_file = source_file and kept_source_line = line_number"""
+        )
+        conn.execute(
+            f"delete from {QUARANTINE_TABLE} where source_table = ? and list_contains(?, "
+            "source_file)",
+            [STATEMENTS_TABLE, names],
+        )
+        conn.execute(
+            f"""
+            insert into {QUARANTINE_TABLE}
+                (source_table, source_file, line_number, reason, raw_text)
+            select '{STATEMENTS_TABLE}', source_file, line_number, problem, line
+            from _statement_parsed where problem is not null"""
+        )
+        # The winner of each id in this group: it replaces a kept statement only when it was
+        # stored earlier (first `stored` wins), otherwise it is a duplicate of the kept one.
+        conn.execute(
+            """
+            create or replace temp table _statement_winners as
+            select *,
+                kept_source_file is null as is_new,
+                kept_source_file is not null
+                    and coalesce(stored_at, timestamp_at)
+                        < coalesce(kept_stored_at, timestamp_at) as replaces_kept
+            from _statement_candidates where rank_in_group = 1"""
+        )
+        conn.execute(
+            f"""
+            insert into {STATEMENT_DUPLICATES_TABLE}
+                (statement_id, stored_at, source_file, source_line,
+                 kept_source_file, kept_source_line, raw_text)
+            -- later copies inside this group
+            select c.statement_id, c.stored_at, c.source_file, c.line_number,
+                   coalesce(case when w.replaces_kept or w.is_new then w.source_file end,
+                            w.kept_source_file),
+                   coalesce(case when w.replaces_kept or w.is_new then w.line_number end,
+                            w.kept_source_line),
+                   c.line
+            from _statement_candidates as c
+            join _statement_winners as w using (statement_id)
+            where c.rank_in_group > 1
+            union all
+            -- group winners that lost to an already kept statement
+            select statement_id, stored_at, source_file, line_number,
+                   kept_source_file, kept_source_line, line
+            from _statement_winners where not is_new and not replaces_kept
+            union all
+            -- kept statements displaced by an earlier-stored copy
+            select k.statement_id, k.stored_at, k.source_file, k.source_line,
+                   w.source_file, w.line_number, k.payload::varchar
+            from {STATEMENTS_TABLE} as k
+            join _statement_winners as w using (statement_id)
+            where w.replaces_kept"""
+        )
+        conn.execute(
+            f"""
+            delete from {STATEMENTS_TABLE}
+            where statement_id in (select statement_id from _statement_winners where replaces_kept)
+            """
+        )
+        conn.execute(
+            f"""
+            insert into {STATEMENTS_TABLE}
+                (statement_id, stored_at, timestamp_at, payload, source_file, source_line)
+            select statement_id, stored_at, timestamp_at, j, source_file, line_number
+            from _statement_winners where is_new or replaces_kept
+            order by source_file, line_number"""
+        )
+        counts = dict.fromkeys(names, (0, 0, 0))
+        for name, loaded, quarantined, duplicate in conn.execute(
+            """
+            select source_file,
+                   count(*) filter (where problem is null) as parsed,
+                   count(*) filter (where problem is not null) as quarantined,
+                   0
+            from _statement_parsed group by source_file"""
+        ).fetchall():
+            counts[name] = (loaded, quarantined, duplicate)
+        for name, duplicate in conn.execute(
+            f"""
+            select source_file, count(*) from {STATEMENT_DUPLICATES_TABLE}
+            where list_contains(?, source_file) group by source_file""",
+            [names],
+        ).fetchall():
+            parsed, quarantined, _ = counts[name]
+            counts[name] = (parsed - duplicate, quarantined, duplicate)
+        for relative, path, sha256 in group:
+            loaded, quarantined, duplicate = counts[relative]
+            record_file(
+                conn,
+                source_table=STATEMENTS_TABLE,
+                source_file=relative,
+                sha256=sha256,
+                size_bytes=path.stat().st_size,
+                rows_loaded=loaded,
+                rows_quarantined=quarantined,
+                rows_duplicate=duplicate,
+            )
+            result.rows_loaded += loaded
+            result.rows_quarantined += quarantined
+            result.rows_duplicate += duplicate
+        conn.execute("delete from _statement_lines")
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise

@@ -1,0 +1,124 @@
+"""Builds tiny hand-written landing zones for tests, whose right answers can be seen by eye."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import json
+import uuid
+from pathlib import Path
+
+HOMEPAGE = "https://lms.example.com"
+VERB = "http://adlnet.gov/expapi/verbs/"
+COURSE_IRI = "https://lms.example.com/courses/"
+
+WORKERS = [
+    # employee_id, work_email, hire_date, job_code, department, manager_id
+    ("E1", "Ada.Lovelace@Example.com", "2024-01-08", "ENG-1", "Engineering", ""),
+    ("E2", "grace@example.com", "2024-02-05", "ENG-1", "Engineering", "E1"),
+    ("E3", "alan@example.com", "2024-03-04", "SAL-1", "Sales", "E1"),
+]
+JOBS = [("ENG-1", "engineering", "Engineer"), ("SAL-1", "sales", "Account executive")]
+COURSES = [("SEC-101", "Security awareness", "true"), ("PY-201", "Python", "false")]
+
+
+def write_csv(path: Path, header: list[str], rows: list[tuple | list]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def statement_id(n: int) -> str:
+    return str(uuid.UUID(int=n, version=4))
+
+
+def statement(
+    n: int,
+    actor: dict,
+    verb: str = "experienced",
+    obj: str = COURSE_IRI + "PY-201",
+    timestamp: str = "2024-06-03T10:00:00Z",
+    stored: str | None = "2024-06-03T10:00:05Z",
+    **extra,
+) -> dict:
+    body = {
+        "id": statement_id(n),
+        "actor": actor,
+        "verb": {"id": VERB + verb, "display": {"en-US": verb}},
+        "object": {"objectType": "Activity", "id": obj},
+        "timestamp": timestamp,
+        **extra,
+    }
+    if stored:
+        body["stored"] = stored
+    return body
+
+
+def account(name: str, homepage: str = HOMEPAGE) -> dict:
+    return {"objectType": "Agent", "account": {"homePage": homepage, "name": name}}
+
+
+def mbox(email: str) -> dict:
+    return {"objectType": "Agent", "mbox": f"mailto:{email}"}
+
+
+def sha1_actor(email: str) -> dict:
+    return {"mbox_sha1sum": hashlib.sha1(f"mailto:{email}".encode()).hexdigest()}
+
+
+def write_statements(path: Path, lines: list[dict | str]) -> Path:
+    """Dicts become JSON lines; strings are written as they are (for malformed lines)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join((json.dumps(x) if isinstance(x, dict) else x) + "\n" for x in lines)
+    if path.suffix == ".gz":
+        with gzip.open(path, "wt", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def build_landing(root: Path, statements: list[dict | str] | None = None) -> Path:
+    """A complete, valid landing zone for three workers; statements default to one each."""
+    write_csv(
+        root / "hris/workers.csv",
+        ["employee_id", "work_email", "hire_date", "job_code", "department", "manager_id",
+         "location", "employment_status", "termination_date", "termination_type",
+         "termination_reason", "is_high_potential"],
+        [(*w, "Paris", "active", "", "", "", "false") for w in WORKERS],
+    )
+    write_csv(
+        root / "hris/job_history.csv",
+        ["employee_id", "effective_date", "change_type", "job_code", "department", "manager_id"],
+        [(w[0], w[2], "hire", w[3], w[4], w[5]) for w in WORKERS],
+    )
+    write_csv(
+        root / "hris/jobs.csv",
+        ["job_code", "job_family", "job_title", "customer_facing", "compliance_sensitive",
+         "leadership_pipeline"],
+        [(*j, "false", "false", "false") for j in JOBS],
+    )
+    write_csv(
+        root / "lms/courses.csv",
+        ["course_id", "activity_iri", "title", "is_compliance", "is_certification",
+         "duration_minutes"],
+        [(c, COURSE_IRI + c, t, comp, "false", "30") for c, t, comp in COURSES],
+    )
+    write_csv(
+        root / "lms/enrollments.csv",
+        ["enrollment_id", "employee_id", "course_id", "assigned_date", "due_date",
+         "completed_date", "status"],
+        [("N1", "E1", "SEC-101", "2024-05-01", "2024-05-31", "2024-05-20", "completed")],
+    )
+    if statements is None:
+        statements = [
+            statement(1, account("E1")),
+            statement(2, mbox("ada.lovelace@example.com")),
+            statement(3, sha1_actor("alan@example.com")),
+        ]
+    write_statements(root / "lms/statements/2024/06/statements-2024-06-03.jsonl.gz", statements)
+    return root
