@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.dbt import assets as dbt_assets
+from orchestration.defs import jobs
 from orchestration.defs.ingest import assets as ingest_assets
 from orchestration.defs.resources import PipelineConfig, warehouse_resource
 from orchestration.settings import PipelineSettings
@@ -15,6 +16,7 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
     return dg.Definitions.merge(
         ingest_assets.defs,
         dbt_assets.defs,
+        jobs.defs,
         dg.Definitions(
             resources={
                 "pipeline": PipelineConfig.from_settings(settings),

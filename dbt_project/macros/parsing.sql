@@ -40,3 +40,17 @@
 {% macro as_of_date() -%}
     {%- if var('as_of') -%}date '{{ var("as_of") }}'{%- else -%}current_date{%- endif -%}
 {%- endmacro %}
+
+{% macro clamp(expression, low, high) -%}
+    {#- Null stays null: DuckDB's least() and greatest() would skip a null argument instead. -#}
+    case
+        when ({{ expression }}) is null then null
+        {%- if low is not none %}
+        when ({{ expression }}) < {{ low }} then {{ low }}
+        {%- endif %}
+        {%- if high is not none %}
+        when ({{ expression }}) > {{ high }} then {{ high }}
+        {%- endif %}
+        else ({{ expression }})
+    end
+{%- endmacro %}

@@ -16,13 +16,12 @@ measured as (
         {{ local_time('event_at_utc') }} as event_at,
         stored_at as stored_at_utc,
         -- Scores outside [0, 1] (legal in xAPI for scaled, possible for raw above max) are clamped.
-        greatest(0.0, least(1.0, coalesce(
-            score_scaled,
-            case
-                when score_max > score_min then (score_raw - score_min) / (score_max - score_min)
-            end
-        ))) as scaled_score,
-        least({{ iso8601_duration_minutes('result_duration') }}, 240.0) as learning_minutes,
+        {{ clamp(
+            "coalesce(score_scaled, case when score_max > score_min"
+            " then (score_raw - score_min) / (score_max - score_min) end)",
+            0.0, 1.0
+        ) }} as scaled_score,
+        {{ clamp(iso8601_duration_minutes('result_duration'), none, 240.0) }} as learning_minutes,
         verb in ('passed', 'failed', 'scored')
         or score_scaled is not null
         or score_raw is not null as is_assessment,

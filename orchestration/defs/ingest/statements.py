@@ -48,9 +48,11 @@ def ensure_statement_tables(conn: duckdb.DuckDBPyConnection) -> None:
         f"""
         create table if not exists {STATEMENTS_TABLE} (
             statement_id uuid not null,
-            stored_at timestamp,        -- UTC
-            timestamp_at timestamp,     -- UTC
-            payload json not null,      -- the statement as delivered
+            stored_at timestamp not null,  -- UTC
+            timestamp_at timestamp,        -- UTC
+            payload json not null,         -- the statement as delivered
+            id_assigned boolean not null,  -- no id was delivered: derived from the content
+            stored_assigned boolean not null,  -- no stored was delivered: the load time
             source_file varchar not null,
             source_line bigint not null,
             loaded_at timestamp not null default current_timestamp
@@ -163,7 +165,7 @@ def _lines_table(relative: str, numbers: list[int], lines: list[str], bad: list[
 
 
 # Reasons are evaluated in order; the first that holds is the one recorded.
-_PARSE_SQL = """
+_PARSE_SQL = r"""
 create or replace temp table _statement_parsed as
 with decoded as (
     select
@@ -176,10 +178,22 @@ fields as (
         *,
         json_type(j) as j_type,
         j ->> '$.id' as id_text,
-        try_cast(j ->> '$.id' as uuid) as statement_id,
+        -- Like an LRS, assign what the sender may leave out: an id (here derived from the
+        -- content, so a re-delivered copy still deduplicates) and `stored` (the load time).
+        coalesce(
+            try_cast(j ->> '$.id' as uuid),
+            case when (j ->> '$.id') is null then cast(regexp_replace(
+                md5(line), '^(.{8})(.{4})(.{4})(.{4})(.{12})$', '\1-\2-\3-\4-\5'
+            ) as uuid) end
+        ) as statement_id,
+        (j ->> '$.id') is null as id_assigned,
         j ->> '$.stored' as stored_text,
         j ->> '$.timestamp' as timestamp_text,
-        timezone('UTC', try_cast(j ->> '$.stored' as timestamptz)) as stored_at,
+        coalesce(
+            timezone('UTC', try_cast(j ->> '$.stored' as timestamptz)),
+            case when (j ->> '$.stored') is null then timezone('UTC', current_timestamp) end
+        ) as stored_at,
+        (j ->> '$.stored') is null as stored_assigned,
         timezone('UTC', try_cast(j ->> '$.timestamp' as timestamptz)) as timestamp_at
     from decoded
 )
@@ -189,19 +203,18 @@ select
         when bad_utf8 then 'not valid UTF-8'
         when j is null then 'invalid JSON (truncated or not JSON)'
         when j_type <> 'OBJECT' then 'not a JSON object'
-        when id_text is null then 'missing required field: id'
+        when (j ->> '$.objectType') = 'SubStatement'
+            then 'a SubStatement is only valid as the object of a statement'
         when statement_id is null then 'id ' || id_text || ' is not a UUID'
         when json_type(j, '$.actor') is distinct from 'OBJECT'
             then 'missing required field: actor'
         when (j ->> '$.verb.id') is null then 'missing required field: verb.id'
         when json_type(j, '$.object') is distinct from 'OBJECT'
             then 'missing required field: object'
-        when stored_text is not null and stored_at is null
+        when stored_at is null
             then 'stored ' || stored_text || ' is not an ISO 8601 timestamp'
         when timestamp_text is not null and timestamp_at is null
             then 'timestamp ' || timestamp_text || ' is not an ISO 8601 timestamp'
-        when stored_at is null and timestamp_at is null
-            then 'missing both timestamp and stored'
     end as problem
 from fields
 """
@@ -212,7 +225,7 @@ select
     p.*,
     row_number() over (
         partition by p.statement_id
-        order by coalesce(p.stored_at, p.timestamp_at), p.source_file, p.line_number
+        order by p.stored_at, p.source_file, p.line_number
     ) as rank_in_group,
     k.stored_at as kept_stored_at,
     k.source_file as kept_source_file,
@@ -256,9 +269,7 @@ def _merge_group(
             create or replace temp table _statement_winners as
             select *,
                 kept_source_file is null as is_new,
-                kept_source_file is not null
-                    and coalesce(stored_at, timestamp_at)
-                        < coalesce(kept_stored_at, timestamp_at) as replaces_kept
+                kept_source_file is not null and stored_at < kept_stored_at as replaces_kept
             from _statement_candidates where rank_in_group = 1"""
         )
         conn.execute(
@@ -298,8 +309,10 @@ def _merge_group(
         conn.execute(
             f"""
             insert into {STATEMENTS_TABLE}
-                (statement_id, stored_at, timestamp_at, payload, source_file, source_line)
-            select statement_id, stored_at, timestamp_at, j, source_file, line_number
+                (statement_id, stored_at, timestamp_at, payload, id_assigned, stored_assigned,
+                 source_file, source_line)
+            select statement_id, stored_at, timestamp_at, j, id_assigned, stored_assigned,
+                   source_file, line_number
             from _statement_winners where is_new or replaces_kept
             order by source_file, line_number"""
         )

@@ -1,0 +1,64 @@
+"""Shared fixtures: isolated landing zones and warehouses, and a way to run the pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.settings import PipelineSettings
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def settings_for(root: Path, **overrides: str) -> PipelineSettings:
+    env = {
+        "PIPELINE_LANDING_DIR": str(root / "landing"),
+        "PIPELINE_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "PIPELINE_PUBLISH_DIR": str(root / "published"),
+        "PIPELINE_AS_OF": "2024-06-30",
+        "PIPELINE_TIMEZONE": "UTC",
+    } | overrides
+    return PipelineSettings.from_env(env)
+
+
+def run_pipeline(settings: PipelineSettings, selection: str | None = None):
+    """Materialize every asset (or a selection) in-process, as `retention-pipeline run` does."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.defs.jobs import FULL_BUILD_JOB
+
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(FULL_BUILD_JOB)
+    return job.execute_in_process(
+        raise_on_error=False,
+        instance=dg.DagsterInstance.ephemeral(),
+        **({"asset_selection": [dg.AssetKey.from_user_string(selection)]} if selection else {}),
+    )
+
+
+def query(settings: PipelineSettings, sql: str, params: list | None = None) -> list[tuple]:
+    # Same configuration as the Dagster DuckDB resource, so an open instance can be shared.
+    conn = duckdb.connect(str(settings.warehouse), config={"custom_user_agent": "dagster"})
+    try:
+        return conn.execute(sql, params or []).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Callable[[], duckdb.DuckDBPyConnection]:
+    path = tmp_path / "warehouse.duckdb"
+    connections: list[duckdb.DuckDBPyConnection] = []
+
+    def connect() -> duckdb.DuckDBPyConnection:
+        conn = duckdb.connect(str(path))
+        connections.append(conn)
+        return conn
+
+    yield connect
+    for conn in connections:
+        conn.close()
