@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs import jobs
+from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.ingest import assets as ingest_assets
 from orchestration.defs.resources import PipelineConfig, warehouse_resource
 from orchestration.settings import PipelineSettings

@@ -86,9 +86,20 @@ def build_landing(root: Path, statements: list[dict | str] | None = None) -> Pat
     """A complete, valid landing zone for three workers; statements default to one each."""
     write_csv(
         root / "hris/workers.csv",
-        ["employee_id", "work_email", "hire_date", "job_code", "department", "manager_id",
-         "location", "employment_status", "termination_date", "termination_type",
-         "termination_reason", "is_high_potential"],
+        [
+            "employee_id",
+            "work_email",
+            "hire_date",
+            "job_code",
+            "department",
+            "manager_id",
+            "location",
+            "employment_status",
+            "termination_date",
+            "termination_type",
+            "termination_reason",
+            "is_high_potential",
+        ],
         [(*w, "Paris", "active", "", "", "", "false") for w in WORKERS],
     )
     write_csv(
@@ -98,20 +109,39 @@ def build_landing(root: Path, statements: list[dict | str] | None = None) -> Pat
     )
     write_csv(
         root / "hris/jobs.csv",
-        ["job_code", "job_family", "job_title", "customer_facing", "compliance_sensitive",
-         "leadership_pipeline"],
+        [
+            "job_code",
+            "job_family",
+            "job_title",
+            "customer_facing",
+            "compliance_sensitive",
+            "leadership_pipeline",
+        ],
         [(*j, "false", "false", "false") for j in JOBS],
     )
     write_csv(
         root / "lms/courses.csv",
-        ["course_id", "activity_iri", "title", "is_compliance", "is_certification",
-         "duration_minutes"],
+        [
+            "course_id",
+            "activity_iri",
+            "title",
+            "is_compliance",
+            "is_certification",
+            "duration_minutes",
+        ],
         [(c, COURSE_IRI + c, t, comp, "false", "30") for c, t, comp in COURSES],
     )
     write_csv(
         root / "lms/enrollments.csv",
-        ["enrollment_id", "employee_id", "course_id", "assigned_date", "due_date",
-         "completed_date", "status"],
+        [
+            "enrollment_id",
+            "employee_id",
+            "course_id",
+            "assigned_date",
+            "due_date",
+            "completed_date",
+            "status",
+        ],
         [("N1", "E1", "SEC-101", "2024-05-01", "2024-05-31", "2024-05-20", "completed")],
     )
     if statements is None:

@@ -9,8 +9,13 @@ from orchestration.defs.ingest.csv_snapshot import ExtractContractError, load_cs
 from tests.landing import build_landing, write_csv
 
 ENROLLMENT_HEADER = [
-    "enrollment_id", "employee_id", "course_id", "assigned_date", "due_date",
-    "completed_date", "status",
+    "enrollment_id",
+    "employee_id",
+    "course_id",
+    "assigned_date",
+    "due_date",
+    "completed_date",
+    "status",
 ]
 
 
@@ -54,7 +59,9 @@ def test_unparsable_rows_are_quarantined_with_line_and_reason(tmp_path, warehous
         f"select source_file, line_number, reason, raw_text from {QUARANTINE_TABLE} order by 2"
     ).fetchall()
     assert [(row[0], row[1]) for row in quarantined] == [
-        ("lms/enrollments.csv", 3), ("lms/enrollments.csv", 5), ("lms/enrollments.csv", 6)
+        ("lms/enrollments.csv", 3),
+        ("lms/enrollments.csv", 5),
+        ("lms/enrollments.csv", 6),
     ]
     assert "due_date" in quarantined[0][2] and "2024-02-30" in quarantined[0][2]
     assert quarantined[0][3] == 'N2,E1,SEC-101,2024-05-01,2024-02-30,,"multi\nline"'

@@ -46,9 +46,11 @@ def test_first_stored_wins_even_when_the_earlier_copy_arrives_later(tmp_path, wa
     load_statement_files(conn, landing)
 
     assert _kept(conn) == [(statement_id(1), DAY2, 1)]
-    assert conn.execute(
-        "select payload ->> '$.verb.id' from raw.lms_statements"
-    ).fetchone()[0].endswith("completed")
+    assert (
+        conn.execute("select payload ->> '$.verb.id' from raw.lms_statements")
+        .fetchone()[0]
+        .endswith("completed")
+    )
     assert conn.execute(
         "select source_file, kept_source_file from raw.lms_statement_duplicates"
     ).fetchall() == [(DAY1, DAY2)]
@@ -136,7 +138,9 @@ def test_a_rewritten_file_adds_only_its_new_lines(tmp_path, warehouse):
     write_statements(landing / DAY1, [statement(1, account("E1")), "garbage"])
     conn = warehouse()
     load_statement_files(conn, landing)
-    write_statements(landing / DAY1, [statement(1, account("E1")), "garbage", statement(2, account("E1"))])
+    write_statements(
+        landing / DAY1, [statement(1, account("E1")), "garbage", statement(2, account("E1"))]
+    )
     result = load_statement_files(conn, landing)
 
     assert result.files_read == 1

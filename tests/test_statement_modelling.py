@@ -27,11 +27,15 @@ STATEMENTS = [
     statement(9, account("E2"), verb="voided", obj=statement_id(8))
     | {"object": {"objectType": "StatementRef", "id": statement_id(8)}},
     statement(
-        10, account("E1"), obj=COURSE_IRI + "PY-201/modules/3",
+        10,
+        account("E1"),
+        obj=COURSE_IRI + "PY-201/modules/3",
         context={"contextActivities": {"parent": [{"id": COURSE_IRI + "PY-201"}]}},
     ),
     statement(
-        11, account("E1"), obj="https://wiki.example.com/page/42",
+        11,
+        account("E1"),
+        obj="https://wiki.example.com/page/42",
         context={"contextActivities": {"grouping": {"id": COURSE_IRI + "SEC-101"}}},
     ),
     # Sunday 23:30 UTC is Monday 01:30 in Paris: a new ISO week there.
@@ -104,8 +108,9 @@ def test_unmatched_actors_are_counted_not_dropped(paris):
 def test_voided_statement_and_the_voiding_statement_are_not_activity(paris):
     assert _fact(paris, 8, "1") is None
     assert _fact(paris, 9, "1") is None
-    assert query(paris, "select count(*) from raw.lms_statements where statement_id = ?",
-                 [statement_id(8)]) == [(1,)]
+    assert query(
+        paris, "select count(*) from raw.lms_statements where statement_id = ?", [statement_id(8)]
+    ) == [(1,)]
 
 
 def test_object_maps_to_course_directly_or_through_context(paris):

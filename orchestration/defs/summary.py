@@ -1,4 +1,4 @@
-"""The closing summary of a run: rows per table and what was quarantined, read from the warehouse."""
+"""The closing summary of a run: rows per table and what was quarantined."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def run_summary(settings: PipelineSettings) -> str:
     conn = duckdb.connect(str(settings.warehouse), config={"custom_user_agent": "dagster"})
     try:
         lines = ["", f"{'table':<42} {'rows':>12}", "-" * 55]
-        lines += [f"{schema + '.' + table:<42} {rows:>12,}" for schema, table, rows in table_counts(conn)]
+        lines += [
+            f"{schema + '.' + table:<42} {rows:>12,}" for schema, table, rows in table_counts(conn)
+        ]
         quarantined = conn.execute(
             f"select source_table, count(*) from {QUARANTINE_TABLE} group by 1 order by 1"
         ).fetchall()

@@ -30,24 +30,40 @@ learning as (
 -- One employee per identifier, so a shared or re-used address can never duplicate a statement;
 -- the most recent hire holds it.
 by_account as (
-    select employee_id as account_name, employee_id
+    select
+        employee_id as account_name,
+        employee_id
     from workers
 ),
 
 by_email as (
-    select work_email, employee_id
+    select
+        work_email,
+        employee_id
     from workers
-    qualify row_number() over (partition by work_email order by hire_date desc, employee_id) = 1
+    qualify row_number() over (partition by work_email order by hire_date desc, employee_id asc) = 1
+),
+
+sha1_candidates as (
+    select
+        employee_id,
+        hire_date,
+        sha1('mailto:' || work_email) as sha1_value
+    from workers
+    union
+    select
+        employee_id,
+        hire_date,
+        sha1('mailto:' || work_email_as_delivered) as sha1_value
+    from workers
 ),
 
 by_sha1 as (
-    select sha1_value, employee_id
-    from (
-        select sha1('mailto:' || work_email) as sha1_value, employee_id, hire_date from workers
-        union
-        select sha1('mailto:' || work_email_as_delivered), employee_id, hire_date from workers
-    )
-    qualify row_number() over (partition by sha1_value order by hire_date desc, employee_id) = 1
+    select
+        sha1_value,
+        employee_id
+    from sha1_candidates
+    qualify row_number() over (partition by sha1_value order by hire_date desc, employee_id asc) = 1
 ),
 
 resolved as (
@@ -61,8 +77,9 @@ resolved as (
         end as identity_method,
         case
             when learning.actor_account_name is not null
-                then 'account:' || coalesce(learning.actor_account_homepage, '') || '|'
-                || learning.actor_account_name
+                then
+                    'account:' || coalesce(learning.actor_account_homepage, '') || '|'
+                    || learning.actor_account_name
             when learning.actor_email is not null then 'mbox:' || learning.actor_email
             when learning.actor_mbox_sha1sum is not null
                 then 'mbox_sha1sum:' || learning.actor_mbox_sha1sum
@@ -70,28 +87,31 @@ resolved as (
         end as actor_key
     from learning
     left join by_account
-        on learning.actor_account_name = by_account.account_name
-        {%- if var('account_homepage') %}
-        and learning.actor_account_homepage = rtrim('{{ var("account_homepage") }}', '/')
-        {%- endif %}
+        on
+            learning.actor_account_name = by_account.account_name
+            {%- if var('account_homepage') %}
+                and learning.actor_account_homepage = rtrim('{{ var("account_homepage") }}', '/')
+            {%- endif %}
     left join by_email on learning.actor_email = by_email.work_email
     left join by_sha1 on learning.actor_mbox_sha1sum = by_sha1.sha1_value
+),
+
+context_activities as (
+    select
+        statement_id,
+        unnest(context_activity_ids) as activity_iri,
+        generate_subscripts(context_activity_ids, 1) as list_position
+    from learning
 ),
 
 context_courses as (
     -- Objects that are not a course themselves map through their context, first listed wins.
     select
-        statement_id,
-        arg_min(courses.course_id, position) as course_id
-    from (
-        select
-            statement_id,
-            unnest(context_activity_ids) as activity_iri,
-            generate_subscripts(context_activity_ids, 1) as position
-        from learning
-    ) as listed
-    inner join courses using (activity_iri)
-    group by statement_id
+        context_activities.statement_id,
+        arg_min(courses.course_id, context_activities.list_position) as course_id
+    from context_activities
+    inner join courses on context_activities.activity_iri = courses.activity_iri
+    group by context_activities.statement_id
 )
 
 select

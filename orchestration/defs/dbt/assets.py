@@ -20,7 +20,7 @@ ensure_manifest()
 
 
 class Translator(DagsterDbtTranslator):
-    """Groups assets by dbt layer (staging, intermediate, marts, config) instead of one dbt group."""
+    """Groups assets by dbt layer (staging, intermediate, marts, config), not one dbt group."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":

@@ -1,4 +1,4 @@
-"""The dbt project as Dagster sees it: one cached DbtProject, prepared when its manifest is stale."""
+"""The dbt project as Dagster sees it: a cached DbtProject, parsed when its manifest is stale."""
 
 from __future__ import annotations
 

@@ -82,6 +82,13 @@ def record_file(
             (source_table, source_file, sha256, size_bytes, rows_loaded, rows_quarantined,
              rows_duplicate)
         values (?, ?, ?, ?, ?, ?, ?)""",
-        [source_table, source_file, sha256, size_bytes, rows_loaded, rows_quarantined,
-         rows_duplicate],
+        [
+            source_table,
+            source_file,
+            sha256,
+            size_bytes,
+            rows_loaded,
+            rows_quarantined,
+            rows_duplicate,
+        ],
     )
