@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "generate":
             return _generate(args)
         return _run(PipelineSettings.from_env())
-    except SettingsError as exc:
+    except (SettingsError, ValueError) as exc:
         print(f"retention-pipeline: {exc}", file=sys.stderr)
         return 2
 

@@ -1,4 +1,4 @@
-"""Fixed job, course and capability-bundle catalog shared by the generator and the committed seeds."""
+"""Fixed job, course and capability-bundle catalogue shared by the generator and the dbt seeds."""
 
 from __future__ import annotations
 
@@ -31,7 +31,13 @@ DEPARTMENT_SHARES = {
     "Operations": 0.09,
     "People": 0.06,
 }
-LOCATIONS = (("London", 0.30), ("Berlin", 0.20), ("Austin", 0.25), ("Toronto", 0.15), ("Remote", 0.10))
+LOCATIONS = (
+    ("London", 0.30),
+    ("Berlin", 0.20),
+    ("Austin", 0.25),
+    ("Toronto", 0.15),
+    ("Remote", 0.10),
+)
 
 
 @dataclass(frozen=True)
@@ -180,12 +186,42 @@ COURSES_BY_ID = {course.course_id: course for course in COURSES}
 
 # Capability bundles: per job_code, (course_id, due_day_offset, is_milestone).
 BUNDLES: dict[str, tuple[tuple[str, int, bool], ...]] = {
-    "SAL-1": (("SLS-201", 30, True), ("SLS-203", 30, False), ("SLS-204", 60, True), ("SLS-202", 90, False)),
-    "SAL-2": (("SLS-202", 30, False), ("SLS-204", 60, True), ("CRT-310", 90, True), ("SLS-205", 90, False)),
-    "SAL-3": (("SLS-205", 30, True), ("CRT-310", 60, True), ("MGT-242", 90, False), ("GEN-252", 90, False)),
-    "SUP-1": (("CSX-211", 30, True), ("CSX-212", 60, False), ("CSX-214", 60, True), ("CSX-213", 90, False)),
-    "SUP-2": (("CSX-212", 30, False), ("CSX-213", 60, True), ("CRT-320", 90, True), ("MGT-242", 90, False)),
-    "ENG-1": (("SWE-221", 30, True), ("SWE-222", 30, False), ("SWE-223", 60, True), ("SWE-225", 90, False)),
+    "SAL-1": (
+        ("SLS-201", 30, True),
+        ("SLS-203", 30, False),
+        ("SLS-204", 60, True),
+        ("SLS-202", 90, False),
+    ),
+    "SAL-2": (
+        ("SLS-202", 30, False),
+        ("SLS-204", 60, True),
+        ("CRT-310", 90, True),
+        ("SLS-205", 90, False),
+    ),
+    "SAL-3": (
+        ("SLS-205", 30, True),
+        ("CRT-310", 60, True),
+        ("MGT-242", 90, False),
+        ("GEN-252", 90, False),
+    ),
+    "SUP-1": (
+        ("CSX-211", 30, True),
+        ("CSX-212", 60, False),
+        ("CSX-214", 60, True),
+        ("CSX-213", 90, False),
+    ),
+    "SUP-2": (
+        ("CSX-212", 30, False),
+        ("CSX-213", 60, True),
+        ("CRT-320", 90, True),
+        ("MGT-242", 90, False),
+    ),
+    "ENG-1": (
+        ("SWE-221", 30, True),
+        ("SWE-222", 30, False),
+        ("SWE-223", 60, True),
+        ("SWE-225", 90, False),
+    ),
     "ENG-2": (
         ("SWE-223", 30, False),
         ("SWE-224", 60, True),
@@ -193,11 +229,26 @@ BUNDLES: dict[str, tuple[tuple[str, int, bool], ...]] = {
         ("CRT-330", 90, True),
         ("SWE-226", 90, False),
     ),
-    "ENG-3": (("SWE-224", 30, True), ("SWE-226", 60, True), ("CRT-330", 60, False), ("MGT-241", 90, False)),
+    "ENG-3": (
+        ("SWE-224", 30, True),
+        ("SWE-226", 60, True),
+        ("CRT-330", 60, False),
+        ("MGT-241", 90, False),
+    ),
     "BO-1": (("OPS-231", 30, True), ("OPS-232", 60, False), ("CRT-360", 90, True)),
-    "BO-2": (("OPS-232", 30, True), ("OPS-233", 60, False), ("CRT-340", 90, True), ("OPS-231", 90, False)),
+    "BO-2": (
+        ("OPS-232", 30, True),
+        ("OPS-233", 60, False),
+        ("CRT-340", 90, True),
+        ("OPS-231", 90, False),
+    ),
     "BO-3": (("PPL-234", 30, True), ("MGT-241", 60, False), ("CRT-340", 90, True)),
-    "BO-4": (("OPS-231", 30, False), ("CRT-360", 60, True), ("OPS-232", 90, False), ("MGT-242", 90, False)),
+    "BO-4": (
+        ("OPS-231", 30, False),
+        ("CRT-360", 60, True),
+        ("OPS-232", 90, False),
+        ("MGT-242", 90, False),
+    ),
     "LDR-1": (
         ("MGT-241", 30, True),
         ("MGT-242", 30, False),
@@ -206,13 +257,22 @@ BUNDLES: dict[str, tuple[tuple[str, int, bool], ...]] = {
         ("MGT-245", 90, False),
         ("GEN-251", 90, False),
     ),
-    "LDR-2": (("MGT-244", 30, True), ("MGT-245", 60, True), ("MGT-243", 60, False), ("CRT-350", 90, False)),
+    "LDR-2": (
+        ("MGT-244", 30, True),
+        ("MGT-245", 60, True),
+        ("MGT-243", 60, False),
+        ("CRT-350", 90, False),
+    ),
     "LDR-3": (("MGT-244", 30, True), ("MGT-245", 60, False), ("GEN-252", 90, False)),
 }
 
 # Compliance courses each role must hold; everyone takes the first group.
 COMPLIANCE_FOR_ALL = ("SEC-101", "DP-201", "COC-100")
-COMPLIANCE_BY_FAMILY = {"sales": ("ABC-110",), "support": ("PCI-150",), "leadership": ("ABC-110", "HAR-140")}
+COMPLIANCE_BY_FAMILY = {
+    "sales": ("ABC-110",),
+    "support": ("PCI-150",),
+    "leadership": ("ABC-110", "HAR-140"),
+}
 COMPLIANCE_BY_JOB = {
     "BO-1": ("AML-130", "ABC-110"),
     "BO-4": ("AML-130", "ABC-110"),
@@ -220,7 +280,10 @@ COMPLIANCE_BY_JOB = {
     "BO-3": ("HAR-140",),
 }
 # Yearly compliance campaigns: (month, day) of assignment -> courses re-certified then.
-ANNUAL_CAMPAIGNS = {(3, 1): ("SEC-101", "ABC-110", "HS-160", "HAR-140"), (9, 1): ("DP-201", "AML-130", "PCI-150")}
+ANNUAL_CAMPAIGNS = {
+    (3, 1): ("SEC-101", "ABC-110", "HS-160", "HAR-140"),
+    (9, 1): ("DP-201", "AML-130", "PCI-150"),
+}
 CAMPAIGN_DUE_DAYS = 45
 NEW_HIRE_COMPLIANCE_DUE_DAYS = 30
 

@@ -21,12 +21,26 @@ def dbt_executable() -> str:
 
 
 def ensure_manifest() -> None:
-    """Parse the project when developing, or when no manifest exists yet (a fresh clone)."""
+    """Parse the project when developing, or when the manifest is missing or older than the
+    project (a fresh clone, or a model edited since the last parse)."""
     # dagster-dbt's preparer looks for `dbt` on PATH.
     bin_dir = str(Path(dbt_executable()).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    if not dbt_project.manifest_path.exists():
+    if _manifest_is_stale():
         dbt_project.preparer.prepare(dbt_project)
     else:
         dbt_project.prepare_if_dev()
+
+
+def _manifest_is_stale() -> bool:
+    """True when there is no manifest, or a model, macro, seed or config file changed since."""
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    project_dir = Path(dbt_project.project_dir)
+    sources = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        sources += [p for p in (project_dir / folder).rglob("*") if p.is_file()]
+    return any(path.stat().st_mtime > built for path in sources if path.exists())
