@@ -173,7 +173,7 @@ def test_statements_are_valid_xapi_apart_from_planted_dirt(landing):
         except ValueError:
             counts["malformed"] += 1
             continue
-        if not isinstance(statement, dict) or "id" not in statement or "actor" not in statement:
+        if not isinstance(statement, dict) or "verb" not in statement or "actor" not in statement:
             counts["malformed"] += 1
             continue
         if statement["id"] in seen:

@@ -34,7 +34,7 @@ class GenerationSummary:
     unique_statements: int  # distinct valid statement ids, voiding statements included
     duplicate_lines: int  # exact re-emissions of an already written statement
     voiding_statements: int  # verb voided, object StatementRef
-    malformed_lines: int  # truncated JSON, garbage, or JSON missing id or actor
+    malformed_lines: int  # truncated JSON, garbage, or JSON missing verb or actor
     unknown_actor_statements: int  # valid statements whose actor matches no HR worker
     malformed_csv_rows: int  # enrollments.csv rows with an impossible date
     files: int  # statement files written

@@ -332,9 +332,9 @@ def _render(
             elif bad == 1:
                 line = xapi.GARBAGE_LINES[i % len(xapi.GARBAGE_LINES)]
             elif bad == 2:
-                line = xapi.STATEMENT_WITHOUT_ID % (
+                line = xapi.STATEMENT_WITHOUT_VERB % (
+                    ids[i],
                     actor,
-                    verbs[verb_n],
                     objects[obj[n]],
                     result,
                     timestamp,

@@ -147,8 +147,10 @@ STATEMENT = (
     '{"id":"%s","actor":%s,"verb":%s,"object":%s%s,"timestamp":"%s","stored":"%s",'
     '"authority":' + AUTHORITY_JSON + ',"version":"1.0.3"}'
 )
-STATEMENT_WITHOUT_ID = (
-    '{"actor":%s,"verb":%s,"object":%s%s,"timestamp":"%s","stored":"%s",'
+# A statement without an id is valid xAPI (the store assigns one), so the planted defect is a
+# missing verb instead: that one no store may accept.
+STATEMENT_WITHOUT_VERB = (
+    '{"id":"%s","actor":%s,"object":%s%s,"timestamp":"%s","stored":"%s",'
     '"authority":' + AUTHORITY_JSON + ',"version":"1.0.3"}'
 )
 STATEMENT_WITHOUT_ACTOR = (

@@ -97,7 +97,7 @@ breaches as (
     select
         employee_id,
         week_start,
-        list_sort(list_distinct(list(reason))) as breach_reasons
+        string_agg(distinct reason, ', ' order by reason) as breach_reasons
     from (
         select * from overdue
         union all
@@ -127,7 +127,7 @@ select
     ) as is_score_drop,
     coalesce(missed.missed_milestones, 0) as missed_milestones,
     breaches.breach_reasons is not null as is_compliance_breach,
-    coalesce(breaches.breach_reasons, []) as breach_reasons,
+    breaches.breach_reasons,
     weeks.tier2_missed_milestones,
     weeks.tier3_drop_weeks,
     weeks.follow_up_days,

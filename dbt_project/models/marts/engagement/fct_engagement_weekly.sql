@@ -80,7 +80,7 @@ select
     walk.baseline_activity,
     case
         when walk.baseline_activity > 0
-            then measures.activity_count / walk.baseline_activity - 1
+            then round(measures.activity_count / walk.baseline_activity - 1, 6)
     end as activity_change_pct,
     measures.baseline_score,
     walk.is_drop,

@@ -62,16 +62,12 @@ select
     case tier
         when 3 then 'high-risk' when 2 then 'concern' when 1 then 'alert' else 'none'
     end as tier_label,
-    array_to_string(
-        list_concat(
-            breach_reasons,
-            case when is_drop then ['activity_drop_' || drop_streak || 'w'] else [] end,
-            case when is_score_drop then ['score_drop'] else [] end,
-            case
-                when missed_milestones > 0 then ['missed_milestones_' || missed_milestones] else []
-            end
-        ),
-        ', '
+    concat_ws(
+        ', ',
+        breach_reasons,
+        case when is_drop then 'activity_drop_' || drop_streak || 'w' end,
+        case when is_score_drop then 'score_drop' end,
+        case when missed_milestones > 0 then 'missed_milestones_' || missed_milestones end
     ) as reason_codes,
     case tier
         when 3 then 'support_plan_escalate'
