@@ -109,9 +109,12 @@ def load_statement_files(
     )
     group: list[tuple[str, Path, str]] = []
     group_size = 0
+    report_every = max(1, len(pending) // 10)
     for done, (relative, path, sha256) in enumerate(pending, start=1):
         group_size += _stage_file(conn, relative, path)
         group.append((relative, path, sha256))
+        if done % report_every == 0:
+            log(f"statements: read {done}/{len(pending)} new files")
         if group_size >= group_lines or done == len(pending):
             _merge_group(conn, group, result)
             log(
