@@ -1,0 +1,65 @@
+{#- Shared definitions for the retention models (SPEC 6): tenure bands, hire quarters, KM bounds. -#}
+
+{% macro days_per_month() -%}
+    {#- An average Gregorian month (365.25 / 12): tenure months and bands are counted in these. -#}
+    30.4375
+{%- endmacro %}
+
+{% macro tenure_band(tenure_days) -%}
+    {#- Tenure in days into the SPEC bands; 6 months = 182.625 days, a year = 365.25 days. -#}
+    case
+        when {{ tenure_days }} < 6 * {{ days_per_month() }} then '<6m'
+        when {{ tenure_days }} < 12 * {{ days_per_month() }} then '6-12m'
+        when {{ tenure_days }} < 24 * {{ days_per_month() }} then '1-2y'
+        when {{ tenure_days }} < 60 * {{ days_per_month() }} then '2-5y'
+        else '5y+'
+    end
+{%- endmacro %}
+
+{% macro hire_quarter(date_column) -%}
+    {#- e.g. 2025-Q3: readable in a BI filter and sorts in time order as text. -#}
+    strftime({{ date_column }}, '%Y') || '-Q' || quarter({{ date_column }})
+{%- endmacro %}
+
+{% macro normal_quantile_975() -%}
+    {#- The standard normal 97.5% quantile, for two-sided 95% intervals. -#}
+    1.959963984540054
+{%- endmacro %}
+
+{% macro km_log_log_bound(survival, greenwood, side) -%}
+    {#-
+        The exponential Greenwood ("log-log") 95% bound of a Kaplan-Meier survival, which stays
+        inside [0, 1]: exp(-exp(ln(-ln S) -/+ z * sqrt(V) / ln S)), V = sum d / (n (n - d)).
+        S = 1 gives [1, 1] and S = 0 gives [0, 0] (as lifelines does).
+    -#}
+    case
+        when {{ survival }} is null then null
+        when {{ survival }} >= 1 then 1.0
+        when {{ survival }} <= 0 then 0.0
+        else exp(-exp(
+            ln(-ln({{ survival }}))
+            {{ '-' if side == 'lower' else '+' }} {{ normal_quantile_975() }} * sqrt({{ greenwood }}) / ln({{ survival }})
+        ))
+    end
+{%- endmacro %}
+
+{% macro cohort_measures() -%}
+    {#-
+        The cohort measures over a group of int_retention_exposure rows joined to
+        fct_retention_outcomes (as `outcomes`), before small-cell suppression. Rates per
+        period: person_days / period days is the average headcount.
+    -#}
+    count(distinct exposure.employee_id) as headcount,
+    sum(exposure.person_days) / {{ var('cohort_period_days') }} as average_headcount,
+    cast(sum(exposure.voluntary_exits) as bigint) as voluntary_exits,
+    sum(exposure.voluntary_exits) * 365.0 / nullif(sum(exposure.person_days), 0)
+        as voluntary_turnover_rate,
+    cast(sum(exposure.internal_moves) as bigint) as internal_moves,
+    sum(exposure.internal_moves) * 1.0
+    / nullif(sum(exposure.person_days) / {{ var('cohort_period_days') }}, 0)
+        as internal_mobility_rate,
+    avg(case when outcomes.is_completer then 1.0 when not outcomes.is_completer then 0.0 end)
+        as bundle_completion_rate,
+    median(outcomes.days_to_competency) as median_days_to_competency,
+    avg(outcomes.post_training_score_delta) as post_training_score_delta
+{%- endmacro %}
