@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from orchestration.defs.ingest.contract import QUARANTINE_TABLE
-from orchestration.defs.ingest.statements import load_statement_files
+from orchestration.defs.ingest.statements import load_statement_files, load_statement_texts
 from tests.conftest import SHARED_DATA
 from tests.landing import account, statement, statement_id, write_statements
 
@@ -189,3 +189,24 @@ def test_xapi_specification_examples_are_accepted_and_explained(tmp_path, wareho
         "select source_line, kept_source_line from raw.lms_statement_duplicates"
     ).fetchall() == [(9, 8)]
     assert (result.rows_loaded, result.rows_duplicate, result.rows_quarantined) == (7, 1, 1)
+
+
+def test_statements_from_elsewhere_take_the_same_path_as_file_lines(tmp_path, warehouse):
+    """An LRS page is validated, deduplicated and quarantined exactly like a file."""
+    landing = tmp_path / "landing"
+    write_statements(landing / DAY1, [statement(1, account("E1"))])
+    conn = warehouse()
+    load_statement_files(conn, landing)
+    source = "lrs:https://lrs.example.com/xAPI/statements"
+    texts = [
+        json.dumps(statement(1, account("E1"))),
+        "{not json",
+        json.dumps(statement(2, account("E2"))),
+    ]
+    result = load_statement_texts(conn, source, texts, first_line=101)
+
+    assert (result.rows_loaded, result.rows_duplicate, result.rows_quarantined) == (1, 1, 1)
+    assert (statement_id(2), source, 103) in _kept(conn)
+    assert conn.execute(f"select source_file, line_number from {QUARANTINE_TABLE}").fetchall() == [
+        (source, 102)
+    ]

@@ -103,10 +103,7 @@ def load_statement_files(
         else:
             pending.append((relative, path, sha256))
 
-    conn.execute(
-        "create or replace temp table _statement_lines "
-        "(source_file varchar, line_number bigint, line varchar, bad_utf8 boolean)"
-    )
+    _create_staging(conn)
     group: list[tuple[str, Path, str]] = []
     group_size = 0
     report_every = max(1, len(pending) // 10)
@@ -127,12 +124,50 @@ def load_statement_files(
     return result
 
 
+def load_statement_texts(
+    conn: duckdb.DuckDBPyConnection, source: str, texts: list[str], *, first_line: int = 1
+) -> LoadResult:
+    """Load statements that came from somewhere other than a file (an LRS page, say).
+
+    They take exactly the path file lines take (validation, dedup by id, quarantine); `source`
+    and the position in `texts` stand in for file and line in the quarantine and duplicates.
+    """
+    ensure_statement_tables(conn)
+    conn.execute("set TimeZone = 'UTC'")
+    result = LoadResult(table=STATEMENTS_TABLE)
+    _create_staging(conn)
+    numbers = list(range(first_line, first_line + len(texts)))
+    _stage_batch(conn, _lines_table(source, numbers, texts, [False] * len(texts)))
+    conn.execute("begin transaction")
+    try:
+        counts = _merge_staged(conn, [source])
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    finally:
+        conn.execute("drop table if exists _statement_lines")
+    result.rows_loaded, result.rows_quarantined, result.rows_duplicate = counts[source]
+    return result
+
+
+def _create_staging(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(
+        "create or replace temp table _statement_lines "
+        "(source_file varchar, line_number bigint, line varchar, bad_utf8 boolean)"
+    )
+
+
+def _stage_batch(conn: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
+    conn.register("_batch", batch)
+    conn.execute("insert into _statement_lines select * from _batch")
+    conn.unregister("_batch")
+
+
 def _stage_file(conn: duckdb.DuckDBPyConnection, relative: str, path: Path) -> int:
     staged = 0
     for batch in _line_batches(relative, path):
-        conn.register("_batch", batch)
-        conn.execute("insert into _statement_lines select * from _batch")
-        conn.unregister("_batch")
+        _stage_batch(conn, batch)
         staged += batch.num_rows
     return staged
 
@@ -242,101 +277,11 @@ where p.problem is null
 def _merge_group(
     conn: duckdb.DuckDBPyConnection, group: list[tuple[str, Path, str]], result: LoadResult
 ) -> None:
+    """Merge the staged lines of a group of files, and record each file in the ledger."""
     names = [relative for relative, _, _ in group]
     conn.execute("begin transaction")
     try:
-        conn.execute(_PARSE_SQL)
-        conn.execute(_RANK_SQL)
-        # A reloaded file (changed bytes) re-presents lines already kept: those are no news.
-        conn.execute(
-            """
-            delete from _statement_candidates
-            where kept_source_file = source_file and kept_source_line = line_number"""
-        )
-        conn.execute(
-            f"delete from {QUARANTINE_TABLE} where source_table = ? and list_contains(?, "
-            "source_file)",
-            [STATEMENTS_TABLE, names],
-        )
-        conn.execute(
-            f"""
-            insert into {QUARANTINE_TABLE}
-                (source_table, source_file, line_number, reason, raw_text)
-            select '{STATEMENTS_TABLE}', source_file, line_number, problem, line
-            from _statement_parsed where problem is not null"""
-        )
-        # The winner of each id in this group: it replaces a kept statement only when it was
-        # stored earlier (first `stored` wins), otherwise it is a duplicate of the kept one.
-        conn.execute(
-            """
-            create or replace temp table _statement_winners as
-            select *,
-                kept_source_file is null as is_new,
-                kept_source_file is not null and stored_at < kept_stored_at as replaces_kept
-            from _statement_candidates where rank_in_group = 1"""
-        )
-        conn.execute(
-            f"""
-            insert into {STATEMENT_DUPLICATES_TABLE}
-                (statement_id, stored_at, source_file, source_line,
-                 kept_source_file, kept_source_line, raw_text)
-            -- later copies inside this group
-            select c.statement_id, c.stored_at, c.source_file, c.line_number,
-                   coalesce(case when w.replaces_kept or w.is_new then w.source_file end,
-                            w.kept_source_file),
-                   coalesce(case when w.replaces_kept or w.is_new then w.line_number end,
-                            w.kept_source_line),
-                   c.line
-            from _statement_candidates as c
-            join _statement_winners as w using (statement_id)
-            where c.rank_in_group > 1
-            union all
-            -- group winners that lost to an already kept statement
-            select statement_id, stored_at, source_file, line_number,
-                   kept_source_file, kept_source_line, line
-            from _statement_winners where not is_new and not replaces_kept
-            union all
-            -- kept statements displaced by an earlier-stored copy
-            select k.statement_id, k.stored_at, k.source_file, k.source_line,
-                   w.source_file, w.line_number, k.payload::varchar
-            from {STATEMENTS_TABLE} as k
-            join _statement_winners as w using (statement_id)
-            where w.replaces_kept"""
-        )
-        conn.execute(
-            f"""
-            delete from {STATEMENTS_TABLE}
-            where statement_id in (select statement_id from _statement_winners where replaces_kept)
-            """
-        )
-        conn.execute(
-            f"""
-            insert into {STATEMENTS_TABLE}
-                (statement_id, stored_at, timestamp_at, payload, id_assigned, stored_assigned,
-                 source_file, source_line)
-            select statement_id, stored_at, timestamp_at, j, id_assigned, stored_assigned,
-                   source_file, line_number
-            from _statement_winners where is_new or replaces_kept
-            order by source_file, line_number"""
-        )
-        counts = dict.fromkeys(names, (0, 0, 0))
-        for name, loaded, quarantined, duplicate in conn.execute(
-            """
-            select source_file,
-                   count(*) filter (where problem is null) as parsed,
-                   count(*) filter (where problem is not null) as quarantined,
-                   0
-            from _statement_parsed group by source_file"""
-        ).fetchall():
-            counts[name] = (loaded, quarantined, duplicate)
-        for name, duplicate in conn.execute(
-            f"""
-            select source_file, count(*) from {STATEMENT_DUPLICATES_TABLE}
-            where list_contains(?, source_file) group by source_file""",
-            [names],
-        ).fetchall():
-            parsed, quarantined, _ = counts[name]
-            counts[name] = (parsed - duplicate, quarantined, duplicate)
+        counts = _merge_staged(conn, names)
         for relative, path, sha256 in group:
             loaded, quarantined, duplicate = counts[relative]
             record_file(
@@ -352,8 +297,107 @@ def _merge_group(
             result.rows_loaded += loaded
             result.rows_quarantined += quarantined
             result.rows_duplicate += duplicate
-        conn.execute("delete from _statement_lines")
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
         raise
+
+
+def _merge_staged(
+    conn: duckdb.DuckDBPyConnection, names: list[str]
+) -> dict[str, tuple[int, int, int]]:
+    """Validate, deduplicate and quarantine the staged lines of `names` (inside the caller's
+    transaction); returns (loaded, quarantined, duplicates) per source."""
+    conn.execute(_PARSE_SQL)
+    conn.execute(_RANK_SQL)
+    # A reloaded file (changed bytes) re-presents lines already kept: those are no news.
+    conn.execute(
+        """
+        delete from _statement_candidates
+        where kept_source_file = source_file and kept_source_line = line_number"""
+    )
+    conn.execute(
+        f"delete from {QUARANTINE_TABLE} where source_table = ? and list_contains(?, source_file)",
+        [STATEMENTS_TABLE, names],
+    )
+    conn.execute(
+        f"""
+        insert into {QUARANTINE_TABLE}
+            (source_table, source_file, line_number, reason, raw_text)
+        select '{STATEMENTS_TABLE}', source_file, line_number, problem, line
+        from _statement_parsed where problem is not null"""
+    )
+    # The winner of each id in this group: it replaces a kept statement only when it was
+    # stored earlier (first `stored` wins), otherwise it is a duplicate of the kept one.
+    conn.execute(
+        """
+        create or replace temp table _statement_winners as
+        select *,
+            kept_source_file is null as is_new,
+            kept_source_file is not null and stored_at < kept_stored_at as replaces_kept
+        from _statement_candidates where rank_in_group = 1"""
+    )
+    conn.execute(
+        f"""
+        insert into {STATEMENT_DUPLICATES_TABLE}
+            (statement_id, stored_at, source_file, source_line,
+             kept_source_file, kept_source_line, raw_text)
+        -- later copies inside this group
+        select c.statement_id, c.stored_at, c.source_file, c.line_number,
+               coalesce(case when w.replaces_kept or w.is_new then w.source_file end,
+                        w.kept_source_file),
+               coalesce(case when w.replaces_kept or w.is_new then w.line_number end,
+                        w.kept_source_line),
+               c.line
+        from _statement_candidates as c
+        join _statement_winners as w using (statement_id)
+        where c.rank_in_group > 1
+        union all
+        -- group winners that lost to an already kept statement
+        select statement_id, stored_at, source_file, line_number,
+               kept_source_file, kept_source_line, line
+        from _statement_winners where not is_new and not replaces_kept
+        union all
+        -- kept statements displaced by an earlier-stored copy
+        select k.statement_id, k.stored_at, k.source_file, k.source_line,
+               w.source_file, w.line_number, k.payload::varchar
+        from {STATEMENTS_TABLE} as k
+        join _statement_winners as w using (statement_id)
+        where w.replaces_kept"""
+    )
+    conn.execute(
+        f"""
+        delete from {STATEMENTS_TABLE}
+        where statement_id in (select statement_id from _statement_winners where replaces_kept)
+        """
+    )
+    conn.execute(
+        f"""
+        insert into {STATEMENTS_TABLE}
+            (statement_id, stored_at, timestamp_at, payload, id_assigned, stored_assigned,
+             source_file, source_line)
+        select statement_id, stored_at, timestamp_at, j, id_assigned, stored_assigned,
+               source_file, line_number
+        from _statement_winners where is_new or replaces_kept
+        order by source_file, line_number"""
+    )
+    counts = dict.fromkeys(names, (0, 0, 0))
+    for name, loaded, quarantined, duplicate in conn.execute(
+        """
+        select source_file,
+               count(*) filter (where problem is null) as parsed,
+               count(*) filter (where problem is not null) as quarantined,
+               0
+        from _statement_parsed group by source_file"""
+    ).fetchall():
+        counts[name] = (loaded, quarantined, duplicate)
+    for name, duplicate in conn.execute(
+        f"""
+        select source_file, count(*) from {STATEMENT_DUPLICATES_TABLE}
+        where list_contains(?, source_file) group by source_file""",
+        [names],
+    ).fetchall():
+        parsed, quarantined, _ = counts[name]
+        counts[name] = (parsed - duplicate, quarantined, duplicate)
+    conn.execute("delete from _statement_lines")
+    return counts
