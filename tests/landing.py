@@ -9,6 +9,8 @@ import json
 import uuid
 from pathlib import Path
 
+from orchestration.defs.ingest import contract
+
 HOMEPAGE = "https://lms.example.com"
 VERB = "http://adlnet.gov/expapi/verbs/"
 COURSE_IRI = "https://lms.example.com/courses/"
@@ -23,7 +25,7 @@ JOBS = [("ENG-1", "engineering", "Engineer"), ("SAL-1", "sales", "Account execut
 COURSES = [("SEC-101", "Security awareness", "true"), ("PY-201", "Python", "false")]
 
 
-def write_csv(path: Path, header: list[str], rows: list[tuple | list]) -> Path:
+def write_csv(path: Path, header, rows) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -86,62 +88,27 @@ def build_landing(root: Path, statements: list[dict | str] | None = None) -> Pat
     """A complete, valid landing zone for three workers; statements default to one each."""
     write_csv(
         root / "hris/workers.csv",
-        [
-            "employee_id",
-            "work_email",
-            "hire_date",
-            "job_code",
-            "department",
-            "manager_id",
-            "location",
-            "employment_status",
-            "termination_date",
-            "termination_type",
-            "termination_reason",
-            "is_high_potential",
-        ],
+        contract.WORKERS.columns,
         [(*w, "Paris", "active", "", "", "", "false") for w in WORKERS],
     )
     write_csv(
         root / "hris/job_history.csv",
-        ["employee_id", "effective_date", "change_type", "job_code", "department", "manager_id"],
+        contract.JOB_HISTORY.columns,
         [(w[0], w[2], "hire", w[3], w[4], w[5]) for w in WORKERS],
     )
     write_csv(
         root / "hris/jobs.csv",
-        [
-            "job_code",
-            "job_family",
-            "job_title",
-            "customer_facing",
-            "compliance_sensitive",
-            "leadership_pipeline",
-        ],
+        contract.JOBS.columns,
         [(*j, "false", "false", "false") for j in JOBS],
     )
     write_csv(
         root / "lms/courses.csv",
-        [
-            "course_id",
-            "activity_iri",
-            "title",
-            "is_compliance",
-            "is_certification",
-            "duration_minutes",
-        ],
+        contract.COURSES.columns,
         [(c, COURSE_IRI + c, t, comp, "false", "30") for c, t, comp in COURSES],
     )
     write_csv(
         root / "lms/enrollments.csv",
-        [
-            "enrollment_id",
-            "employee_id",
-            "course_id",
-            "assigned_date",
-            "due_date",
-            "completed_date",
-            "status",
-        ],
+        contract.ENROLLMENTS.columns,
         [("N1", "E1", "SEC-101", "2024-05-01", "2024-05-31", "2024-05-20", "completed")],
     )
     if statements is None:

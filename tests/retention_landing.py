@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from orchestration.defs.ingest.contract import JOB_HISTORY, WORKERS
 from tests.landing import COURSE_IRI, account, statement, write_csv, write_statements
 
 AS_OF = date(2024, 6, 30)
@@ -163,25 +164,12 @@ def build_retention_landing(root: Path) -> Path:
 
     write_csv(
         root / "hris/workers.csv",
-        [
-            "employee_id",
-            "work_email",
-            "hire_date",
-            "job_code",
-            "department",
-            "manager_id",
-            "location",
-            "employment_status",
-            "termination_date",
-            "termination_type",
-            "termination_reason",
-            "is_high_potential",
-        ],
+        WORKERS.columns,
         workers,
     )
     write_csv(
         root / "hris/job_history.csv",
-        ["employee_id", "effective_date", "change_type", "job_code", "department", "manager_id"],
+        JOB_HISTORY.columns,
         [(*h, "" if h[0] == MANAGER or h[2] == "termination" else MANAGER) for h in history],
     )
     write_csv(

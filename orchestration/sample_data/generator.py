@@ -15,6 +15,7 @@ from datetime import date
 from operator import itemgetter
 from pathlib import Path
 
+from orchestration.defs.ingest.contract import JOB_HISTORY, WORKERS
 from orchestration.sample_data import catalog as cat
 from orchestration.sample_data import statements
 from orchestration.sample_data.activity import ActivityPlan, build_plan
@@ -149,22 +150,8 @@ def _write_hris(company: Company, out_dir: Path) -> int:
         )
     _write_csv(
         out_dir / "hris" / "workers.csv",
-        [
-            "employee_id",
-            "work_email",
-            "hire_date",
-            "job_code",
-            "department",
-            "manager_id",
-            "location",
-            "employment_status",
-            "termination_date",
-            "termination_type",
-            "termination_reason",
-            "is_high_potential",
-            "cost_center",  # extra columns the pipeline keeps but does not use
-            "fte",
-        ],
+        # Two extra columns the pipeline keeps in raw but does not use.
+        [*WORKERS.columns, "cost_center", "fte"],
         workers,
     )
     history = (
@@ -181,7 +168,7 @@ def _write_hris(company: Company, out_dir: Path) -> int:
     )
     rows = _write_csv(
         out_dir / "hris" / "job_history.csv",
-        ["employee_id", "effective_date", "change_type", "job_code", "department", "manager_id"],
+        list(JOB_HISTORY.columns),
         history,
     )
     cat.write_jobs_csv(out_dir / "hris" / "jobs.csv")
