@@ -12,13 +12,17 @@ LANDING   ?= data/landing
 
 .PHONY: setup demo generate run dev test lint format clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
+
+# The instance settings (one warehouse writer at a time) the project ships in deploy/.
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp deploy/dagster.yaml $@
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
-	@mkdir -p $(DAGSTER_HOME)
 	@touch $@
 
 generate: setup
@@ -27,13 +31,11 @@ generate: setup
 			--employees $(EMPLOYEES) --months $(MONTHS) --seed $(SEED)
 
 run: setup
-	@mkdir -p $(DAGSTER_HOME)
 	PIPELINE_LANDING_DIR=$(LANDING) $(BIN)/retention-pipeline run
 
 demo: generate run
 
 dev: setup
-	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 lint: setup

@@ -93,10 +93,23 @@ def _run(settings: PipelineSettings) -> int:
     failures = _failures(result)
     print(run_summary(settings), flush=True)
     if failures:
+        from orchestration.defs.alerts.runs import notify_run_failure
+
         print(f"\nFAILED after {elapsed:.0f}s:", file=sys.stderr)
         for failure in failures:
             print(f"  - {failure}", file=sys.stderr)
+        if not _published(result):
+            print(
+                f"Nothing was published: BI tools keep reading the previous publication in "
+                f"{settings.publish_dir}.",
+                file=sys.stderr,
+            )
+        # Scheduled runs alert through the run-failure sensor; this run has no daemon watching.
+        delivered = notify_run_failure(result.run_id, FULL_BUILD_JOB, failures, log=print)
+        if delivered:
+            print(f"Alert sent: {', '.join(delivered)}", file=sys.stderr)
         return 1
+    print(_publication_summary(settings))
     print(f"\nSucceeded in {elapsed:.0f}s (run {result.run_id}).")
     print("Browse assets, checks and runs: `make dev`, then open http://127.0.0.1:3000")
     return 0
@@ -107,6 +120,8 @@ def _failures(result) -> list[str]:
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
+            if error and error.cls_name == "DagsterAssetCheckFailedError":
+                continue  # a blocking check: named below with its failed expectations
             message = error.message.strip().splitlines()[0] if error else "failed"
             failures.append(f"step {event.step_key}: {message}")
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -114,8 +129,44 @@ def _failures(result) -> list[str]:
             if not evaluation.passed and evaluation.severity.value == "ERROR":
                 failures.append(
                     f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
+                    + _failed_expectations(evaluation.metadata)
                 )
     return failures
+
+
+def _failed_expectations(metadata) -> str:
+    """': expect_x(col) (3 rows), ...' from the failures a quality check records."""
+    failures = metadata.get("failures")
+    if failures is None:
+        return ""
+    parts = []
+    for failure in failures.value:
+        if failure.get("severity") != "error":
+            continue
+        count = failure.get("unexpected_count")
+        parts.append(failure["expectation"] + (f" ({count:,} rows)" if count else ""))
+    return ": " + ", ".join(parts) if parts else ""
+
+
+def _published(result) -> bool:
+    return any(
+        event.event_type_value == "ASSET_MATERIALIZATION"
+        and event.asset_key.to_user_string() == "published"
+        for event in result.all_events
+    )
+
+
+def _publication_summary(settings: PipelineSettings) -> str:
+    from orchestration.defs.publish.writer import read_manifest
+
+    manifest = read_manifest(settings.publish_dir)
+    if manifest is None:
+        return "\nNothing published (no SPEC section 8 mart exists yet)."
+    tables = ", ".join(f"{t} {n:,}" for t, n in manifest["tables"].items())
+    return (
+        f"\nPublished {manifest['publication_id']} for BI tools: {manifest['duckdb_path']} "
+        f"and {manifest['parquet_dir']}/ ({tables})"
+    )
 
 
 if __name__ == "__main__":

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs import jobs
+from orchestration.defs import automation, jobs
+from orchestration.defs.alerts import runs as alert_runs
 from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.ingest import assets as ingest_assets
+from orchestration.defs.publish import assets as publish_assets
+from orchestration.defs.quality import checks as quality_checks
+from orchestration.defs.quality.graph import pipeline_asset_keys
 from orchestration.defs.resources import PipelineConfig, warehouse_resource
 from orchestration.settings import PipelineSettings
 
 
 def build_definitions(settings: PipelineSettings | None = None) -> dg.Definitions:
     settings = settings or PipelineSettings.from_env()
+    # Checks and publication cover whichever suites' tables and SPEC marts exist as assets now.
+    asset_keys = pipeline_asset_keys()
     return dg.Definitions.merge(
         ingest_assets.defs,
         dbt_assets.defs,
         jobs.defs,
+        automation.build_defs(settings),
+        quality_checks.build_defs(asset_keys),
+        publish_assets.build_defs(asset_keys),
+        alert_runs.defs,
         dg.Definitions(
             resources={
                 "pipeline": PipelineConfig.from_settings(settings),

@@ -24,6 +24,8 @@ class PipelineSettings:
     timezone: str
     as_of: date
     account_homepage: str | None
+    schedule_cron: str = "0 6 * * *"
+    schedule_timezone: str = "UTC"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> PipelineSettings:
@@ -49,6 +51,8 @@ class PipelineSettings:
             timezone=timezone,
             as_of=as_of,
             account_homepage=env.get("PIPELINE_ACCOUNT_HOMEPAGE") or None,
+            schedule_cron=env.get("PIPELINE_SCHEDULE_CRON") or "0 6 * * *",
+            schedule_timezone=env.get("PIPELINE_SCHEDULE_TIMEZONE") or timezone,
         )
 
     def dbt_env(self) -> dict[str, str]:

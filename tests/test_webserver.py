@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from dagster import DagsterRunStatus
+from dagster import DagsterInstance, DagsterRunStatus
 from dagster_graphql import DagsterGraphQLClient
 
 from orchestration.defs.jobs import FULL_BUILD_JOB
@@ -35,6 +36,7 @@ def dagster_dev(tmp_path_factory):
     settings = settings_for(root)
     home = root / "dagster_home"
     home.mkdir()
+    shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
     port = _free_port()
     env = (
         os.environ
@@ -77,7 +79,7 @@ def dagster_dev(tmp_path_factory):
                 "dagster dev did not come up:\n" + (root / "dagster_dev.log").read_text()[-3000:]
             )
         time.sleep(1)
-    yield client, settings, root / "dagster_dev.log"
+    yield client, settings, root / "dagster_dev.log", home
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
@@ -87,7 +89,7 @@ def dagster_dev(tmp_path_factory):
 
 
 def test_the_ui_shows_every_asset(dagster_dev):
-    client, _, _ = dagster_dev
+    client, *_ = dagster_dev
     keys = {
         "/".join(node["assetKey"]["path"]) for node in client._execute(ASSETS_QUERY)["assetNodes"]
     }
@@ -99,20 +101,31 @@ def test_the_ui_shows_every_asset(dagster_dev):
     } <= keys
 
 
-def test_a_run_launched_from_the_ui_materializes_everything(dagster_dev):
-    client, settings, log_path = dagster_dev
-    run_id = client.submit_job_execution(
-        FULL_BUILD_JOB, repository_location_name="retention_pipeline"
-    )
-    deadline = time.monotonic() + 300
-    status = client.get_run_status(run_id)
-    while (
-        status
-        not in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
-        and time.monotonic() < deadline
-    ):
+def test_runs_launched_from_the_ui_wait_their_turn_and_succeed(dagster_dev):
+    """Two runs requested at once (plus the landing-zone sensor's own request) all succeed,
+    one after the other: a run holding the warehouse keeps the others queued."""
+    client, settings, log_path, home = dagster_dev
+    run_ids = [
+        client.submit_job_execution(FULL_BUILD_JOB, repository_location_name="retention_pipeline")
+        for _ in range(2)
+    ]
+    finished = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+    deadline = time.monotonic() + 480
+    while time.monotonic() < deadline:
+        if all(client.get_run_status(run_id) in finished for run_id in run_ids):
+            break
         time.sleep(2)
-        status = client.get_run_status(run_id)
+    statuses = [client.get_run_status(run_id) for run_id in run_ids]
     failures = [line for line in log_path.read_text().splitlines() if "FAILURE" in line]
-    assert status == DagsterRunStatus.SUCCESS, "\n".join(failures[-5:])[-3000:]
+    assert statuses == [DagsterRunStatus.SUCCESS] * 2, "\n".join(failures[-5:])[-3000:]
     assert query(settings, "select count(*) from marts.fct_learning_activity") == [(3,)]
+
+    with DagsterInstance.from_config(str(home)) as instance:
+        spans = sorted(
+            (record.start_time, record.end_time)
+            for record in instance.get_run_records()
+            if record.start_time and record.end_time
+        )
+    assert len(spans) >= 2
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert start >= end, "two runs held the warehouse at the same time"

@@ -8,6 +8,11 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.settings import PipelineSettings
 
+# Every asset that opens the DuckDB warehouse runs in this pool. dagster.yaml limits it to one
+# run at a time (run granularity), so a second run waits in the queue instead of failing on
+# DuckDB's single-writer file lock.
+WAREHOUSE_POOL = "duckdb_warehouse"
+
 
 class PipelineConfig(dg.ConfigurableResource):
     """The run settings of SPEC section 8, resolved from PIPELINE_* variables at load time."""

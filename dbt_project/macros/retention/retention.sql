@@ -51,6 +51,12 @@
     -#}
     count(distinct exposure.employee_id) as headcount,
     sum(exposure.person_days) / {{ var('cohort_period_days') }} as average_headcount,
+    -- Rates divide by the average headcount, so a cell is only as large as the smaller of the
+    -- two: nine people who each spent six weeks in the cell are not a cell of nine.
+    least(
+        count(distinct exposure.employee_id),
+        coalesce(sum(exposure.person_days) / {{ var('cohort_period_days') }}, 0)
+    ) as cell_size,
     cast(sum(exposure.voluntary_exits) as bigint) as voluntary_exits,
     sum(exposure.voluntary_exits) * 365.0 / nullif(sum(exposure.person_days), 0)
         as voluntary_turnover_rate,

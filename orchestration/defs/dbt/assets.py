@@ -14,7 +14,7 @@ from dagster_dbt import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.dbt.project import dbt_executable, dbt_project, ensure_manifest
-from orchestration.defs.resources import PipelineConfig
+from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
 
 ensure_manifest()
 
@@ -32,6 +32,7 @@ class Translator(DagsterDbtTranslator):
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
+    pool=WAREHOUSE_POOL,
     dagster_dbt_translator=Translator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),

@@ -14,7 +14,7 @@ from orchestration.defs.ingest.contract import (
 )
 from orchestration.defs.ingest.csv_snapshot import LoadResult, load_csv_snapshot
 from orchestration.defs.ingest.statements import load_statement_files
-from orchestration.defs.resources import PipelineConfig
+from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
 
 
 def _materialize_result(result: LoadResult, source: str, conn) -> dg.MaterializeResult:
@@ -40,6 +40,7 @@ def _csv_asset(extract: CsvExtract) -> dg.AssetsDefinition:
         key=dg.AssetKey([RAW_SCHEMA, extract.table]),
         group_name=f"raw_{group}",
         kinds={"duckdb", "csv"},
+        pool=WAREHOUSE_POOL,
         description=(
             f"{extract.description} Loaded from `{extract.path}`; required columns: "
             f"{', '.join(extract.required)}. Unparsable rows go to raw.ingest_quarantine."
@@ -73,6 +74,7 @@ csv_assets = [_csv_asset(extract) for extract in CSV_EXTRACTS]
     key=dg.AssetKey([RAW_SCHEMA, "lms_statements"]),
     group_name="raw_lms",
     kinds={"duckdb", "json"},
+    pool=WAREHOUSE_POOL,
     description=(
         "xAPI 1.0.3 statements from lms/statements/**/*.jsonl[.gz]: one row per statement id "
         "(first `stored` wins). Further copies go to raw.lms_statement_duplicates, unparsable "

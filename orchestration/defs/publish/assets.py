@@ -1,0 +1,87 @@
+"""The `published` asset: the SPEC section 8 marts copied for BI tools once every blocking check
+has passed (a failed blocking check skips this step, so the last good publication stays)."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.publish.writer import publish
+from orchestration.defs.quality.checks import suite_asset_key
+from orchestration.defs.quality.suites import load_suites
+from orchestration.defs.resources import PipelineConfig
+
+PUBLISH_SCHEMA = "marts"
+# SPEC section 8: the tables BI tools rely on; names and grains change only with a README note.
+PUBLISHED_TABLES = (
+    "fct_engagement_weekly",
+    "fct_risk_tiers",
+    "mart_manager_alerts",
+    "mart_engagement_trends",
+    "mart_retention_cohorts",
+    "mart_matched_retention",
+    "mart_survival_curves",
+    "mart_tier_backtest",
+)
+
+
+def published_table_keys(asset_keys: set[dg.AssetKey]) -> list[dg.AssetKey]:
+    """The SPEC tables that exist as dbt assets now, in SPEC order."""
+    keys = [dg.AssetKey([PUBLISH_SCHEMA, table]) for table in PUBLISHED_TABLES]
+    return [key for key in keys if key in asset_keys]
+
+
+def guarded_keys(asset_keys: set[dg.AssetKey]) -> list[dg.AssetKey]:
+    """Every asset carrying a blocking check: `published` waits on all of their checks."""
+    return sorted(
+        {suite_asset_key(s) for s in load_suites() if s.blocking} & asset_keys,
+        key=lambda k: k.to_user_string(),
+    )
+
+
+def build_published(asset_keys: set[dg.AssetKey]) -> dg.AssetsDefinition:
+    tables = [key.path[-1] for key in published_table_keys(asset_keys)]
+    deps = list(dict.fromkeys([*published_table_keys(asset_keys), *guarded_keys(asset_keys)]))
+
+    @dg.asset(
+        key="published",
+        deps=deps,
+        group_name="publish",
+        kinds={"duckdb", "parquet"},
+        description=(
+            "Trusted marts for BI tools: PIPELINE_PUBLISH_DIR/analytics.duckdb (readable by "
+            "DuckDB 1.x) and PIPELINE_PUBLISH_DIR/parquet/<table>.parquet, swapped in atomically. "
+            "Runs only after every blocking expectation suite passed. Tables: "
+            + (", ".join(tables) or "none of the SPEC section 8 marts exist yet")
+        ),
+    )
+    def published(
+        context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
+    ) -> dg.MaterializeResult:
+        publish_dir = Path(pipeline.publish_dir)
+        with warehouse.get_connection() as conn:
+            publication = publish(
+                conn, tables, publish_dir, run_id=context.run_id, source_schema=PUBLISH_SCHEMA
+            )
+        context.log.info(
+            f"Published {len(tables)} table(s) to {publish_dir} "
+            f"(publication {publication.publication_id})"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "publication_id": publication.publication_id,
+                "duckdb": dg.MetadataValue.path(publication.duckdb_path),
+                "parquet": dg.MetadataValue.path(publication.parquet_dir),
+                "tables": dg.MetadataValue.md(
+                    "| table | rows |\n|---|---|\n"
+                    + "\n".join(f"| {t} | {n:,} |" for t, n in publication.tables.items())
+                ),
+                "dagster/row_count": sum(publication.tables.values()),
+            }
+        )
+
+    return published
+
+
+def build_defs(asset_keys: set[dg.AssetKey]) -> dg.Definitions:
+    return dg.Definitions(assets=[build_published(asset_keys)])

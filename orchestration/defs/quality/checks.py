@@ -1,0 +1,171 @@
+"""Each expectation suite as a Dagster asset check on its table's asset, blocking when it holds
+error-severity expectations; failed checks carry the failing expectations and send alerts."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.alerts.config import AlertSettings
+from orchestration.defs.alerts.message import Alert
+from orchestration.defs.alerts.senders import send_alert
+from orchestration.defs.quality.runner import DEFAULT_BATCH_ROWS, SuiteRun, validate_suite
+from orchestration.defs.quality.suites import Suite, load_suites
+from orchestration.defs.resources import PipelineConfig
+from orchestration.settings import PipelineSettings
+
+CHECK_NAME = "expectation_suite"
+
+
+def suite_asset_key(suite: Suite) -> dg.AssetKey:
+    return dg.AssetKey(list(suite.schema_and_table))
+
+
+def data_docs_dir(settings: PipelineSettings) -> Path:
+    """PIPELINE_DATA_DOCS_DIR, else data_docs/ beside the warehouse file."""
+    configured = os.environ.get("PIPELINE_DATA_DOCS_DIR")
+    return (
+        Path(configured).expanduser().resolve()
+        if configured
+        else (settings.warehouse.parent / "data_docs")
+    )
+
+
+def batch_rows() -> int:
+    return int(os.environ.get("PIPELINE_QUALITY_BATCH_ROWS") or DEFAULT_BATCH_ROWS)
+
+
+def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
+    key = suite_asset_key(suite)
+
+    @dg.asset_check(
+        asset=key,
+        name=CHECK_NAME,
+        blocking=suite.blocking,
+        description=(
+            f"Great Expectations suite `{suite.name}` "
+            f"({suite.path.relative_to(suite.path.parents[3])}): {suite.description} "
+            + (
+                "Error-severity failures stop everything downstream, publication included."
+                if suite.blocking
+                else "Warnings only."
+            )
+        ),
+    )
+    def _check(
+        context: dg.AssetCheckExecutionContext,
+        pipeline: PipelineConfig,
+        warehouse: DuckDBResource,
+    ) -> dg.AssetCheckResult:
+        settings = pipeline.settings
+        with warehouse.get_connection() as conn:
+            run = validate_suite(
+                conn,
+                suite,
+                as_of=settings.as_of,
+                docs_dir=data_docs_dir(settings),
+                run_name=context.run.run_id,
+                batch_rows=batch_rows(),
+                memory_limit=os.environ.get("PIPELINE_QUALITY_MEMORY_LIMIT") or "1GB",
+            )
+        context.log.info(
+            f"{suite.name}: {len(run.outcomes) - len(run.skipped)} expectations over "
+            f"{run.rows:,} rows in {run.batches} batch(es), {len(run.failed)} failed, "
+            f"{run.seconds:.1f}s"
+        )
+        alerts = AlertSettings.from_env()
+        delivered: list[str] = []
+        if run.failed:
+            alert = suite_alert(run, key, context.run.run_id, alerts)
+            log = context.log.error if run.severity == "error" else context.log.warning
+            log(alert.text())
+            # Warnings alert only when asked to (PIPELINE_ALERT_ON_WARN): they do not block.
+            if alerts.enabled and (run.severity == "error" or alerts.on_warn):
+                delivered = send_alert(alert, alerts, context.log.warning)
+        return check_result(run, delivered)
+
+    return _check
+
+
+def check_result(run: SuiteRun, delivered: list[str] | None = None) -> dg.AssetCheckResult:
+    failed = run.failed
+    metadata: dict = {
+        "suite": run.suite.name,
+        "suite_file": dg.MetadataValue.path(str(run.suite.path)),
+        "expectations_evaluated": len(run.outcomes) - len(run.skipped),
+        "expectations_failed": len(failed),
+        "rows_validated": run.rows,
+        "batches": run.batches,
+        "validation_seconds": round(run.seconds, 2),
+    }
+    if failed:
+        metadata["failed_expectations"] = dg.MetadataValue.md(_failures_markdown(run))
+        metadata["failures"] = dg.MetadataValue.json([o.as_dict() for o in failed])
+    if run.skipped:
+        metadata["skipped_expectations"] = dg.MetadataValue.md(
+            "\n".join(f"- `{o.label}`: {o.skipped}" for o in run.skipped)
+        )
+    if run.data_docs_url:
+        metadata["data_docs"] = dg.MetadataValue.url(run.data_docs_url)
+    if delivered is not None and failed:
+        metadata["alerts_sent_to"] = ", ".join(delivered) or "none"
+    severity = (
+        dg.AssetCheckSeverity.ERROR if run.severity == "error" else dg.AssetCheckSeverity.WARN
+    )
+    return dg.AssetCheckResult(
+        passed=not failed,
+        severity=severity,
+        metadata=metadata,
+        description=(
+            f"{len(failed)} expectation(s) failed: " + "; ".join(o.label for o in failed)
+            if failed
+            else f"All {len(run.outcomes) - len(run.skipped)} expectations passed."
+        ),
+    )
+
+
+def suite_alert(run: SuiteRun, key: dg.AssetKey, run_id: str, settings: AlertSettings) -> Alert:
+    level = "ERROR" if run.severity == "error" else "WARN"
+    blocked = " - publication stopped" if run.severity == "error" else ""
+    return Alert(
+        title=(
+            f"[retention-pipeline] {level}: {len(run.failed)} expectation(s) failed on "
+            f"{run.suite.table}{blocked}"
+        ),
+        run_id=run_id,
+        run_url=settings.run_url(run_id),
+        asset=key.to_user_string(),
+        check=f"{CHECK_NAME} ({run.suite.name})",
+        severity=run.severity or "warn",
+        failures=[o.as_dict() for o in run.failed],
+        data_docs_url=run.data_docs_url,
+    )
+
+
+def _failures_markdown(run: SuiteRun) -> str:
+    def cell(value) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| expectation | severity | observed | unexpected rows | sample failing rows |",
+        "|---|---|---|---|---|",
+    ]
+    for outcome in run.failed:
+        observed = outcome.exception and f"error: {outcome.exception}" or outcome.observed
+        samples = "<br>".join(cell(row) for row in outcome.sample_rows[:5])
+        lines.append(
+            f"| `{cell(outcome.label)}` | {outcome.expectation.severity} | {cell(observed)} | "
+            f"{'' if outcome.unexpected_count is None else f'{outcome.unexpected_count:,}'} | "
+            f"{samples} |"
+        )
+    return "\n".join(lines)
+
+
+def build_checks(asset_keys: set[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
+    """One check per suite whose table is an asset of this code location."""
+    return [build_suite_check(s) for s in load_suites() if suite_asset_key(s) in asset_keys]
+
+
+def build_defs(asset_keys: set[dg.AssetKey]) -> dg.Definitions:
+    return dg.Definitions(asset_checks=build_checks(asset_keys))
