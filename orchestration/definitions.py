@@ -8,6 +8,7 @@ from orchestration.defs import automation, jobs
 from orchestration.defs.alerts import runs as alert_runs
 from orchestration.defs.dbt import assets as dbt_assets
 from orchestration.defs.ingest import assets as ingest_assets
+from orchestration.defs.lrs import assets as lrs_assets
 from orchestration.defs.publish import assets as publish_assets
 from orchestration.defs.quality import checks as quality_checks
 from orchestration.defs.quality.graph import pipeline_asset_keys
@@ -20,6 +21,7 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
     # Checks and publication cover whichever suites' tables and SPEC marts exist as assets now.
     asset_keys = pipeline_asset_keys()
     return dg.Definitions.merge(
+        lrs_assets.build_defs(settings),
         ingest_assets.defs,
         dbt_assets.defs,
         jobs.defs,

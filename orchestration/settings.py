@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -14,6 +15,45 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 class SettingsError(ValueError):
     """A PIPELINE_* variable holds a value the pipeline cannot use."""
+
+
+@dataclass(frozen=True)
+class LrsSettings:
+    """Where to pull xAPI statements from (PIPELINE_LRS_*); None when PIPELINE_LRS_URL is unset."""
+
+    url: str  # the LRS's xAPI endpoint, e.g. https://lrs.example.com/xAPI/
+    user: str
+    password: str = field(repr=False)
+    limit: int = 500
+    overlap_minutes: float = 5.0
+    timeout_seconds: float = 30.0
+    attempts: int = 4
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> LrsSettings | None:
+        url = env.get("PIPELINE_LRS_URL") or ""
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                f"PIPELINE_LRS_URL={url!r} is not an http(s) URL "
+                "(expected the LRS's xAPI endpoint, e.g. https://lrs.example.com/xAPI/)"
+            )
+        if parts.username or parts.password:
+            raise SettingsError(
+                "PIPELINE_LRS_URL must not hold credentials: "
+                "set PIPELINE_LRS_USER and PIPELINE_LRS_PASSWORD instead"
+            )
+        return cls(
+            url=url,
+            user=env.get("PIPELINE_LRS_USER") or "",
+            password=env.get("PIPELINE_LRS_PASSWORD") or "",
+            limit=_number(env, "PIPELINE_LRS_LIMIT", 500, int, minimum=0),
+            overlap_minutes=_number(env, "PIPELINE_LRS_OVERLAP_MINUTES", 5.0, float, minimum=0),
+            timeout_seconds=_number(env, "PIPELINE_LRS_TIMEOUT_SECONDS", 30.0, float, minimum=1),
+            attempts=_number(env, "PIPELINE_LRS_ATTEMPTS", 4, int, minimum=1),
+        )
 
 
 @dataclass(frozen=True)
@@ -26,6 +66,7 @@ class PipelineSettings:
     account_homepage: str | None
     schedule_cron: str = "0 6 * * *"
     schedule_timezone: str = "UTC"
+    lrs: LrsSettings | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> PipelineSettings:
@@ -53,6 +94,7 @@ class PipelineSettings:
             account_homepage=env.get("PIPELINE_ACCOUNT_HOMEPAGE") or None,
             schedule_cron=env.get("PIPELINE_SCHEDULE_CRON") or "0 6 * * *",
             schedule_timezone=env.get("PIPELINE_SCHEDULE_TIMEZONE") or timezone,
+            lrs=LrsSettings.from_env(env),
         )
 
     def dbt_env(self) -> dict[str, str]:
@@ -68,3 +110,16 @@ class PipelineSettings:
 def _path(env: dict[str, str], name: str, default: str) -> Path:
     # Relative paths are relative to where the user runs the command, as for any CLI.
     return Path(env.get(name) or default).expanduser().resolve()
+
+
+def _number(env: dict[str, str], name: str, default, kind, *, minimum):
+    text = env.get(name) or ""
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise SettingsError(f"{name}={text!r} is not a {kind.__name__} >= {minimum}")
+    return value

@@ -100,9 +100,9 @@ def test_scripted_dropout_reaches_tier_1_2_3_on_consecutive_weeks(company):
     }
     assert weeks["2026-10-19"][0] >= 5 and weeks["2026-10-19"][1] == 0
     assert weeks["2026-10-26"][1] == 0
-    assert weeks["2026-11-02"] == [0, 1, "nudge", "activity_drop_1w"]
-    assert weeks["2026-11-09"] == [0, 2, "manager_check_in", "activity_drop_2w"]
-    assert weeks["2026-11-16"] == [0, 3, "support_plan_escalate", "activity_drop_3w"]
+    assert weeks["2026-11-02"] == (0, 1, "nudge", "activity_drop_1w")
+    assert weeks["2026-11-09"] == (0, 2, "manager_check_in", "activity_drop_2w")
+    assert weeks["2026-11-16"] == (0, 3, "support_plan_escalate", "activity_drop_3w")
 
 
 def test_manager_view_shows_the_dropout_to_their_manager_only(company):

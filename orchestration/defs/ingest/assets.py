@@ -72,6 +72,7 @@ csv_assets = [_csv_asset(extract) for extract in CSV_EXTRACTS]
 
 @dg.asset(
     key=dg.AssetKey([RAW_SCHEMA, "lms_statements"]),
+    deps=[dg.AssetKey([RAW_SCHEMA, "lms_statements_lrs"])],  # the LRS pull writes here first
     group_name="raw_lms",
     kinds={"duckdb", "json"},
     pool=WAREHOUSE_POOL,

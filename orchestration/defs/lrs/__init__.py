@@ -1,0 +1,1 @@
+"""Pulling xAPI statements from a Learning Record Store into the raw statements table."""
