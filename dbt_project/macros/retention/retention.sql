@@ -69,3 +69,13 @@
     median(outcomes.days_to_competency) as median_days_to_competency,
     avg(outcomes.post_training_score_delta) as post_training_score_delta
 {%- endmacro %}
+
+{% macro suppressed_cohort_measures(cells) -%}
+    {#- The cohort measures as BI sees them: nulled, with is_suppressed, for a small cell. -#}
+    {%- for measure in ['headcount', 'average_headcount', 'voluntary_exits',
+        'voluntary_turnover_rate', 'internal_moves', 'internal_mobility_rate',
+        'bundle_completion_rate', 'median_days_to_competency', 'post_training_score_delta'] %}
+    {{ suppress_small(cells ~ '.' ~ measure, cells ~ '.cell_size') }} as {{ measure }},
+    {%- endfor %}
+    {{ cells }}.cell_size < {{ var('min_cell_size') }} as is_suppressed
+{%- endmacro %}

@@ -77,25 +77,11 @@ select
     cells.tenure_band,
     period.period_start,
     period.period_end,
-    {{ suppress_small('cells.headcount', 'cells.cell_size') }} as headcount,
-    {{ suppress_small('cells.average_headcount', 'cells.cell_size') }} as average_headcount,
-    {{ suppress_small('cells.voluntary_exits', 'cells.cell_size') }} as voluntary_exits,
-    {{ suppress_small('cells.voluntary_turnover_rate', 'cells.cell_size') }}
-        as voluntary_turnover_rate,
-    {{ suppress_small('cells.internal_moves', 'cells.cell_size') }} as internal_moves,
-    {{ suppress_small('cells.internal_mobility_rate', 'cells.cell_size') }}
-        as internal_mobility_rate,
     -- A property of the job_code and department in the period, repeated on each of its cohorts;
     -- also withheld when the job had fewer fills than min_cell_size.
     {{ suppress_small(suppress_small('internal_hires.internal_hire_ratio', 'internal_hires.fills'),
         'cells.cell_size') }} as internal_hire_ratio,
-    {{ suppress_small('cells.bundle_completion_rate', 'cells.cell_size') }}
-        as bundle_completion_rate,
-    {{ suppress_small('cells.median_days_to_competency', 'cells.cell_size') }}
-        as median_days_to_competency,
-    {{ suppress_small('cells.post_training_score_delta', 'cells.cell_size') }}
-        as post_training_score_delta,
-    cells.cell_size < {{ var('min_cell_size') }} as is_suppressed
+    {{ suppressed_cohort_measures('cells') }}
 from cells
 cross join period
 left join internal_hires
