@@ -10,7 +10,7 @@ MONTHS    ?= 24
 SEED      ?= 7
 LANDING   ?= data/landing
 
-.PHONY: setup demo generate run dev test lint format clean
+.PHONY: setup demo generate run dev test lint format clean chromium
 
 setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -48,7 +48,12 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix dbt_project/models --disable-progress-bar
 
-test: setup lint
+# The browser test drives Debian's chromium (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup lint chromium
 	$(BIN)/pytest
 
 clean:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
@@ -79,7 +81,9 @@ def dagster_dev(tmp_path_factory):
                 "dagster dev did not come up:\n" + (root / "dagster_dev.log").read_text()[-3000:]
             )
         time.sleep(1)
-    yield client, settings, root / "dagster_dev.log", home
+    yield SimpleNamespace(
+        client=client, settings=settings, log=root / "dagster_dev.log", home=home, port=port
+    )
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
@@ -89,7 +93,7 @@ def dagster_dev(tmp_path_factory):
 
 
 def test_the_ui_shows_every_asset(dagster_dev):
-    client, *_ = dagster_dev
+    client = dagster_dev.client
     keys = {
         "/".join(node["assetKey"]["path"]) for node in client._execute(ASSETS_QUERY)["assetNodes"]
     }
@@ -104,7 +108,8 @@ def test_the_ui_shows_every_asset(dagster_dev):
 def test_runs_launched_from_the_ui_wait_their_turn_and_succeed(dagster_dev):
     """Two runs requested at once (plus the landing-zone sensor's own request) all succeed,
     one after the other: a run holding the warehouse keeps the others queued."""
-    client, settings, log_path, home = dagster_dev
+    client, settings = dagster_dev.client, dagster_dev.settings
+    log_path, home = dagster_dev.log, dagster_dev.home
     run_ids = [
         client.submit_job_execution(FULL_BUILD_JOB, repository_location_name="retention_pipeline")
         for _ in range(2)
@@ -129,3 +134,82 @@ def test_runs_launched_from_the_ui_wait_their_turn_and_succeed(dagster_dev):
     assert len(spans) >= 2
     for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
         assert start >= end, "two runs held the warehouse at the same time"
+
+
+CHROMIUM_ARGS = [
+    # The flags that keep headless Chromium from reaching for the network on a closed machine.
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+
+def test_a_person_materializes_everything_in_the_browser_and_sees_the_checks(dagster_dev):
+    """Debian's Chromium, driven by Playwright: open the asset graph, click "Materialize all",
+    wait for the run to succeed, then open an asset and read its check results."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect, sync_playwright
+
+    base = f"http://127.0.0.1:{dagster_dev.port}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with DagsterInstance.from_config(str(dagster_dev.home)) as instance:
+        runs_before = set(instance.get_run_ids())
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{base}/locations/retention_pipeline/jobs/{FULL_BUILD_JOB}")
+        skip = page.get_by_role("button", name="Skip")  # the first-visit community dialog
+        with contextlib.suppress(PlaywrightTimeout):
+            skip.click(timeout=8000)
+        expect(page.get_by_text("raw_lms").first).to_be_visible(timeout=30000)
+        page.screenshot(path=ARTIFACTS / "1-asset-graph.png")
+
+        page.get_by_role("button", name="Materialize all").click()
+        run_id = _new_run(dagster_dev.home, runs_before)
+        status = _wait_for(dagster_dev.client, run_id)
+        assert status == DagsterRunStatus.SUCCESS
+
+        page.goto(f"{base}/runs/{run_id}")
+        expect(page.get_by_text("Success").first).to_be_visible(timeout=30000)
+        page.screenshot(path=ARTIFACTS / "2-run-succeeded.png")
+
+        page.goto(f"{base}/assets/marts/fct_risk_tiers?view=checks")
+        try:
+            # The GX suite and the dbt tests are listed as the asset's checks, all succeeded.
+            expect(page.get_by_text("expectation_suite", exact=True).first).to_be_visible(
+                timeout=30000
+            )
+            expect(page.get_by_text("Succeeded").first).to_be_visible(timeout=30000)
+            expect(page.get_by_text("Passed").first).to_be_visible(timeout=30000)
+        finally:
+            page.screenshot(path=ARTIFACTS / "3-asset-checks.png")
+        browser.close()
+
+
+def _new_run(home: Path, before: set[str]) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with DagsterInstance.from_config(str(home)) as instance:
+            new = set(instance.get_run_ids()) - before
+        if new:
+            return new.pop()
+        time.sleep(1)
+    pytest.fail("clicking Materialize all launched no run")
+
+
+def _wait_for(client: DagsterGraphQLClient, run_id: str) -> DagsterRunStatus:
+    finished = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
+    deadline = time.monotonic() + 400
+    status = client.get_run_status(run_id)
+    while status not in finished and time.monotonic() < deadline:
+        time.sleep(2)
+        status = client.get_run_status(run_id)
+    return status
