@@ -316,18 +316,18 @@ def _render(
         actor = actors[emp[n]][mode[n]]
         timestamp = ts_text[n] + ("+00:00" if offset_format[n] else "Z")
         stored_at = stored_text[n] + "Z"
+        line = template % (
+            ids[i],
+            actor,
+            verbs[verb_n],
+            objects[obj[n]],
+            result,
+            timestamp,
+            stored_at,
+        )
         if malformed[n]:
             bad = malformed_kind[n]
             if bad == 0:
-                line = template % (
-                    ids[i],
-                    actor,
-                    verbs[verb_n],
-                    objects[obj[n]],
-                    result,
-                    timestamp,
-                    stored_at,
-                )
                 line = line[: int(len(line) * cut[n])]
             elif bad == 1:
                 line = xapi.GARBAGE_LINES[i % len(xapi.GARBAGE_LINES)]
@@ -352,15 +352,6 @@ def _render(
             if own[n]:
                 out.setdefault(stored_day[n], []).append((stored[n], line, MALFORMED))
             continue
-        line = template % (
-            ids[i],
-            actor,
-            verbs[verb_n],
-            objects[obj[n]],
-            result,
-            timestamp,
-            stored_at,
-        )
         if own[n]:
             tag = UNKNOWN if emp[n] >= people else VALID
             out.setdefault(stored_day[n], []).append((stored[n], line, tag))

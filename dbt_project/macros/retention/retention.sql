@@ -79,3 +79,10 @@
     {%- endfor %}
     {{ cells }}.cell_size < {{ var('min_cell_size') }} as is_suppressed
 {%- endmacro %}
+
+{% macro cohort_period() -%}
+    {#- The trailing period cohort rates cover: cohort_period_days up to the as-of date. -#}
+    select
+        {{ as_of_date() }} - {{ var('cohort_period_days') }} + 1 as period_start,
+        {{ as_of_date() }} as period_end
+{%- endmacro %}

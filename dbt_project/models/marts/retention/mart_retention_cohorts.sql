@@ -20,9 +20,7 @@ moves as (
 ),
 
 period as (
-    select
-        {{ as_of_date() }} - {{ var('cohort_period_days') }} + 1 as period_start,
-        {{ as_of_date() }} as period_end
+    {{ cohort_period() }}
 ),
 
 fills as (

@@ -11,9 +11,7 @@ outcomes as (
 ),
 
 period as (
-    select
-        {{ as_of_date() }} - {{ var('cohort_period_days') }} + 1 as period_start,
-        {{ as_of_date() }} as period_end
+    {{ cohort_period() }}
 ),
 
 cells as (
