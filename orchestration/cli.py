@@ -27,14 +27,20 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--end-date", type=date.fromisoformat, default=None, help="YYYY-MM-DD")
 
-    commands.add_parser(
+    run = commands.add_parser(
         "run", help="ingest, build, check and publish everything in the landing zone"
+    )
+    run.add_argument(
+        "--timings",
+        type=Path,
+        default=None,
+        help="write each step's wall time to this JSON file (used by `make bench`)",
     )
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
             return _generate(args)
-        return _run(PipelineSettings.from_env())
+        return _run(PipelineSettings.from_env(), timings=args.timings)
     except (SettingsError, ValueError) as exc:
         print(f"retention-pipeline: {exc}", file=sys.stderr)
         return 2
@@ -60,7 +66,7 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(settings: PipelineSettings) -> int:
+def _run(settings: PipelineSettings, timings: Path | None = None) -> int:
     import dagster as dg
 
     from orchestration.definitions import build_definitions
@@ -82,7 +88,9 @@ def _run(settings: PipelineSettings) -> int:
     job = defs.resolve_job_def(FULL_BUILD_JOB)
     # Runs land in the same instance as `dagster dev` when DAGSTER_HOME is set, so they show
     # in the UI's run history.
-    instance = dg.DagsterInstance.get() if os.getenv("DAGSTER_HOME") else None
+    instance = (
+        dg.DagsterInstance.get() if os.getenv("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    )
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
@@ -90,6 +98,8 @@ def _run(settings: PipelineSettings) -> int:
     )
     elapsed = time.monotonic() - started
     logging.getLogger("dagster").handlers.clear()
+    if timings is not None:
+        _write_timings(timings, instance, result, elapsed)
     failures = _failures(result)
     print(run_summary(settings), flush=True)
     if failures:
@@ -113,6 +123,25 @@ def _run(settings: PipelineSettings) -> int:
     print(f"\nSucceeded in {elapsed:.0f}s (run {result.run_id}).")
     print("Browse assets, checks and runs: `make dev`, then open http://127.0.0.1:3000")
     return 0
+
+
+def _write_timings(path: Path, instance, result, elapsed: float) -> None:
+    """Each step's wall time, as the instance recorded it (the Runs page shows the same)."""
+    import json
+
+    steps = [
+        {
+            "step": stats.step_key,
+            "status": stats.status.value if stats.status else None,
+            "seconds": round((stats.end_time or stats.start_time) - stats.start_time, 3),
+        }
+        for stats in sorted(
+            instance.get_run_step_stats(result.run_id), key=lambda s: s.start_time or 0
+        )
+        if stats.start_time is not None
+    ]
+    payload = {"run_id": result.run_id, "success": result.success, "seconds": elapsed}
+    path.write_text(json.dumps(payload | {"steps": steps}, indent=2))
 
 
 def _failures(result) -> list[str]:
