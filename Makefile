@@ -10,7 +10,7 @@ MONTHS    ?= 24
 SEED      ?= 7
 LANDING   ?= data/landing
 
-.PHONY: setup demo generate run dev test lint format clean chromium
+.PHONY: setup demo generate run dev test lint format clean chromium bench bench-small
 
 setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -55,6 +55,19 @@ chromium:
 
 test: setup lint chromium
 	$(BIN)/pytest
+
+# Issue 8's benchmark, outside the test suite: ~1M and ~10M statements, each as a full build, an
+# incremental day and the hand-tuned floor (benchmarks/floor.sql). About 40 min on 2 cores, and
+# ~8 GB under BENCH_WORKDIR; it writes benchmarks/RESULTS.md, which the README quotes.
+BENCH_WORKDIR ?= /tmp/retention-bench
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py --sizes small,large --workdir $(BENCH_WORKDIR)
+
+# ~1M statements only (about 5 min); written beside RESULTS.md so the 10M table stays.
+bench-small: setup
+	$(BIN)/python benchmarks/bench.py --sizes small --workdir $(BENCH_WORKDIR) \
+		--out benchmarks/RESULTS-small.md
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

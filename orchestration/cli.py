@@ -31,6 +31,12 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="ingest, build, check and publish everything in the landing zone"
     )
     run.add_argument(
+        "--day",
+        type=date.fromisoformat,
+        default=None,
+        help="run the daily job for one day (YYYY-MM-DD) instead of the whole history",
+    )
+    run.add_argument(
         "--timings",
         type=Path,
         default=None,
@@ -40,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "generate":
             return _generate(args)
-        return _run(PipelineSettings.from_env(), timings=args.timings)
+        return _run(PipelineSettings.from_env(), day=args.day, timings=args.timings)
     except (SettingsError, ValueError) as exc:
         print(f"retention-pipeline: {exc}", file=sys.stderr)
         return 2
@@ -66,7 +72,7 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(settings: PipelineSettings, timings: Path | None = None) -> int:
+def _run(settings: PipelineSettings, day: date | None = None, timings: Path | None = None) -> int:
     import dagster as dg
 
     from orchestration.definitions import build_definitions
@@ -83,6 +89,7 @@ def _run(settings: PipelineSettings, timings: Path | None = None) -> int:
     print(f"Landing zone: {settings.landing_dir}")
     print(f"Warehouse:    {settings.warehouse}")
     print(f"As of {settings.as_of}, time zone {settings.timezone}", flush=True)
+    print(f"Days: {day.isoformat() if day else 'the whole history'}", flush=True)
     started = time.monotonic()
     defs = build_definitions(settings)
     job = defs.resolve_job_def(FULL_BUILD_JOB)
@@ -95,6 +102,7 @@ def _run(settings: PipelineSettings, timings: Path | None = None) -> int:
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        **partition_selection(job.partitions_def, day),
     )
     elapsed = time.monotonic() - started
     logging.getLogger("dagster").handlers.clear()
@@ -123,6 +131,21 @@ def _run(settings: PipelineSettings, timings: Path | None = None) -> int:
     print(f"\nSucceeded in {elapsed:.0f}s (run {result.run_id}).")
     print("Browse assets, checks and runs: `make dev`, then open http://127.0.0.1:3000")
     return 0
+
+
+def partition_selection(partitions, day: date | None) -> dict:
+    """`execute_in_process` arguments: one day's partition, or every day in one run."""
+    from orchestration.defs.partitions import whole_history_tags
+
+    if day is None:
+        return {"tags": whole_history_tags(partitions)}
+    key = day.isoformat()
+    if not partitions.has_partition_key(key):
+        raise ValueError(
+            f"--day {key} is not a partition: days run from {partitions.get_first_partition_key()} "
+            f"(PIPELINE_PARTITION_START) to {partitions.get_last_partition_key()}"
+        )
+    return {"partition_key": key}
 
 
 def _write_timings(path: Path, instance, result, elapsed: float) -> None:

@@ -12,6 +12,7 @@ from orchestration.defs.lrs import assets as lrs_assets
 from orchestration.defs.publish import assets as publish_assets
 from orchestration.defs.quality import checks as quality_checks
 from orchestration.defs.quality.graph import pipeline_asset_keys
+from orchestration.defs.report import assets as report_assets
 from orchestration.defs.resources import PipelineConfig, warehouse_resource
 from orchestration.settings import PipelineSettings
 
@@ -19,15 +20,16 @@ from orchestration.settings import PipelineSettings
 def build_definitions(settings: PipelineSettings | None = None) -> dg.Definitions:
     settings = settings or PipelineSettings.from_env()
     # Checks and publication cover whichever suites' tables and SPEC marts exist as assets now.
-    asset_keys = pipeline_asset_keys()
+    asset_keys = pipeline_asset_keys(settings)
     return dg.Definitions.merge(
         lrs_assets.build_defs(settings),
-        ingest_assets.defs,
-        dbt_assets.defs,
+        ingest_assets.build_defs(settings),
+        dbt_assets.build_defs(settings),
         jobs.defs,
         automation.build_defs(settings),
         quality_checks.build_defs(asset_keys),
         publish_assets.build_defs(asset_keys),
+        report_assets.defs,
         alert_runs.defs,
         dg.Definitions(
             resources={

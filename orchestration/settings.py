@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# DuckDB's own default is 80% of RAM per process, and the pipeline process and the dbt
+# subprocess each open the warehouse: a fixed cap keeps a 10M-statement build far below that.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
@@ -66,7 +71,15 @@ class PipelineSettings:
     account_homepage: str | None
     schedule_cron: str = "0 6 * * *"
     schedule_timezone: str = "UTC"
+    # The first day a backfill can name; statements before it are still built, with the first run.
+    partition_start: date = date(2024, 1, 1)
+    # A day's run also rebuilds this many days before it, for statements that arrive late.
+    lookback_days: int = 3
     lrs: LrsSettings | None = None
+    # PIPELINE_AS_OF was given (a reproducible run), rather than today's date.
+    as_of_fixed: bool = False
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT  # every DuckDB connection, dbt's too
+    duckdb_threads: int | None = None  # None: DuckDB's default, one per core
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> PipelineSettings:
@@ -85,6 +98,19 @@ class PipelineSettings:
             raise SettingsError(
                 f"PIPELINE_AS_OF={as_of_text!r} is not an ISO date (YYYY-MM-DD)"
             ) from exc
+        start_text = env.get("PIPELINE_PARTITION_START") or "2024-01-01"
+        try:
+            partition_start = date.fromisoformat(start_text)
+        except ValueError as exc:
+            raise SettingsError(
+                f"PIPELINE_PARTITION_START={start_text!r} is not an ISO date (YYYY-MM-DD)"
+            ) from exc
+        memory_limit = env.get("PIPELINE_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
+        if not _MEMORY.match(memory_limit):
+            raise SettingsError(
+                f"PIPELINE_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not an amount of memory "
+                "(e.g. 4GB, 512MB or 6GiB)"
+            )
         return cls(
             landing_dir=_path(env, "PIPELINE_LANDING_DIR", "data/landing"),
             warehouse=_path(env, "PIPELINE_WAREHOUSE", "data/warehouse.duckdb"),
@@ -94,7 +120,12 @@ class PipelineSettings:
             account_homepage=env.get("PIPELINE_ACCOUNT_HOMEPAGE") or None,
             schedule_cron=env.get("PIPELINE_SCHEDULE_CRON") or "0 6 * * *",
             schedule_timezone=env.get("PIPELINE_SCHEDULE_TIMEZONE") or timezone,
+            partition_start=partition_start,
+            lookback_days=_number(env, "PIPELINE_LOOKBACK_DAYS", 3, int, minimum=0),
+            as_of_fixed=bool(as_of_text),
             lrs=LrsSettings.from_env(env),
+            duckdb_memory_limit=memory_limit.strip(),
+            duckdb_threads=_number(env, "PIPELINE_DUCKDB_THREADS", None, int, minimum=1),
         )
 
     def dbt_env(self) -> dict[str, str]:
@@ -104,7 +135,19 @@ class PipelineSettings:
             "PIPELINE_TIMEZONE": self.timezone,
             "PIPELINE_AS_OF": self.as_of.isoformat(),
             "PIPELINE_ACCOUNT_HOMEPAGE": self.account_homepage or "",
+            "PIPELINE_LOOKBACK_DAYS": str(self.lookback_days),
+            # profiles.yml cannot leave a setting out, so "DuckDB's default" is spelled out.
+            "PIPELINE_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "PIPELINE_DUCKDB_THREADS": str(self.duckdb_threads or default_duckdb_threads()),
         }
+
+
+def default_duckdb_threads() -> int:
+    """DuckDB's own default: one thread per core this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _path(env: dict[str, str], name: str, default: str) -> Path:

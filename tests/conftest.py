@@ -24,10 +24,19 @@ def settings_for(root: Path, **overrides: str) -> PipelineSettings:
     return PipelineSettings.from_env(env)
 
 
-def run_pipeline(settings: PipelineSettings, selection: str | None = None):
-    """Materialize every asset (or a selection) in-process, as `retention-pipeline run` does."""
+def run_pipeline(
+    settings: PipelineSettings,
+    selection: str | None = None,
+    day: str | None = None,
+    instance=None,
+):
+    """Materialize every asset (or a selection) in-process, as `retention-pipeline run` does:
+    over the whole history, or for one `day` as the daily schedule does."""
+    from datetime import date
+
     import dagster as dg
 
+    from orchestration.cli import partition_selection
     from orchestration.definitions import build_definitions
     from orchestration.defs.jobs import FULL_BUILD_JOB
 
@@ -35,8 +44,9 @@ def run_pipeline(settings: PipelineSettings, selection: str | None = None):
     job = defs.resolve_job_def(FULL_BUILD_JOB)
     return job.execute_in_process(
         raise_on_error=False,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance or dg.DagsterInstance.ephemeral(),
         **({"asset_selection": [dg.AssetKey.from_user_string(selection)]} if selection else {}),
+        **partition_selection(job.partitions_def, date.fromisoformat(day) if day else None),
     )
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.jobs import full_build
+from orchestration.defs.partitions import statement_days
 from orchestration.settings import PipelineSettings
 
 
@@ -25,17 +26,25 @@ def landing_fingerprint(landing_dir: Path) -> str | None:
 
 
 def build_defs(settings: PipelineSettings) -> dg.Definitions:
-    daily = dg.ScheduleDefinition(
+    partitions = statement_days(settings)
+
+    @dg.schedule(
         name="daily_pipeline",
         job=full_build,
         cron_schedule=settings.schedule_cron,
         execution_timezone=settings.schedule_timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=(
-            "Ingest, build, check and publish every day "
+            "Ingest, build, check and publish the last complete day, every day "
             "(PIPELINE_SCHEDULE_CRON in PIPELINE_SCHEDULE_TIMEZONE)."
         ),
     )
+    def daily(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        # The last complete day (company time zone) at the tick; the lookback and the rebuild
+        # queue pick up whatever arrived late for the days before it.
+        with dg.partition_loading_context(effective_dt=context.scheduled_execution_time):
+            day = partitions.get_last_partition_key()
+        return dg.RunRequest(run_key=day, partition_key=day)
 
     @dg.sensor(
         name="landing_zone_files",
@@ -52,6 +61,12 @@ def build_defs(settings: PipelineSettings) -> dg.Definitions:
             return dg.SkipReason("no new or changed files since the last run request")
         context.update_cursor(fingerprint)
         # The run key makes a repeated evaluation of the same files a no-op.
-        return dg.RunRequest(run_key=fingerprint, tags={"pipeline/trigger": "new_files"})
+        # New files may hold any days: the run is for the last complete day, and dbt queues the
+        # days of every newly loaded statement besides.
+        return dg.RunRequest(
+            run_key=fingerprint,
+            partition_key=partitions.get_last_partition_key(),
+            tags={"pipeline/trigger": "new_files"},
+        )
 
     return dg.Definitions(schedules=[daily], sensors=[landing_zone_files])

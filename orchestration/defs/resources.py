@@ -1,12 +1,13 @@
 """Resources shared by every module: run settings and the DuckDB warehouse."""
 
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.settings import PipelineSettings
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, PipelineSettings
 
 # Every asset that opens the DuckDB warehouse runs in this pool. dagster.yaml limits it to one
 # run at a time (run granularity), so a second run waits in the queue instead of failing on
@@ -23,6 +24,9 @@ class PipelineConfig(dg.ConfigurableResource):
     timezone: str = "UTC"
     as_of: str = ""
     account_homepage: str = ""
+    lookback_days: int = 3
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    duckdb_threads: int = 0  # 0: DuckDB's default
 
     @classmethod
     def from_settings(cls, settings: PipelineSettings) -> "PipelineConfig":
@@ -33,6 +37,9 @@ class PipelineConfig(dg.ConfigurableResource):
             timezone=settings.timezone,
             as_of=settings.as_of.isoformat(),
             account_homepage=settings.account_homepage or "",
+            lookback_days=settings.lookback_days,
+            duckdb_memory_limit=settings.duckdb_memory_limit,
+            duckdb_threads=settings.duckdb_threads or 0,
         )
 
     @property
@@ -44,9 +51,40 @@ class PipelineConfig(dg.ConfigurableResource):
             timezone=self.timezone,
             as_of=date.fromisoformat(self.as_of) if self.as_of else date.today(),
             account_homepage=self.account_homepage or None,
+            lookback_days=self.lookback_days,
+            duckdb_memory_limit=self.duckdb_memory_limit,
+            duckdb_threads=self.duckdb_threads or None,
         )
 
 
-def warehouse_resource(settings: PipelineSettings) -> DuckDBResource:
+class WarehouseResource(DuckDBResource):
+    """The DuckDB warehouse, opened with the run's memory limit and thread count.
+
+    They are SET right after connecting rather than passed as connection config: DuckDB refuses
+    a second connection to an open file with a different config, and readers in this process
+    (the run summary, tests) open the file with dagster's plain config."""
+
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    threads: int = 0  # 0: DuckDB's default, one per core
+
+    @contextmanager
+    def get_connection(self):
+        with super().get_connection() as conn:
+            apply_duckdb_limits(conn, self.memory_limit, self.threads or None)
+            yield conn
+
+
+def apply_duckdb_limits(conn, memory_limit: str, threads: int | None) -> None:
+    """PIPELINE_DUCKDB_MEMORY_LIMIT / _THREADS on a connection (they hold for its database)."""
+    conn.execute(f"set memory_limit = '{memory_limit}'")
+    if threads:
+        conn.execute(f"set threads = {int(threads)}")
+
+
+def warehouse_resource(settings: PipelineSettings) -> WarehouseResource:
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    return DuckDBResource(database=str(settings.warehouse))
+    return WarehouseResource(
+        database=str(settings.warehouse),
+        memory_limit=settings.duckdb_memory_limit,
+        threads=settings.duckdb_threads or 0,
+    )

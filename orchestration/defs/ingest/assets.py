@@ -9,12 +9,15 @@ from orchestration.defs.ingest.contract import (
     CSV_EXTRACTS,
     HRIS_EXTRACTS,
     RAW_SCHEMA,
+    STATEMENT_DUPLICATES_TABLE,
     STATEMENTS_DIR,
     CsvExtract,
 )
 from orchestration.defs.ingest.csv_snapshot import LoadResult, load_csv_snapshot
 from orchestration.defs.ingest.statements import load_statement_files
+from orchestration.defs.partitions import statement_days
 from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
+from orchestration.settings import PipelineSettings
 
 
 def _materialize_result(result: LoadResult, source: str, conn) -> dg.MaterializeResult:
@@ -70,25 +73,64 @@ def _csv_asset(extract: CsvExtract) -> dg.AssetsDefinition:
 csv_assets = [_csv_asset(extract) for extract in CSV_EXTRACTS]
 
 
-@dg.asset(
-    key=dg.AssetKey([RAW_SCHEMA, "lms_statements"]),
-    deps=[dg.AssetKey([RAW_SCHEMA, "lms_statements_lrs"])],  # the LRS pull writes here first
-    group_name="raw_lms",
-    kinds={"duckdb", "json"},
-    pool=WAREHOUSE_POOL,
-    description=(
-        "xAPI 1.0.3 statements from lms/statements/**/*.jsonl[.gz]: one row per statement id "
-        "(first `stored` wins). Further copies go to raw.lms_statement_duplicates, unparsable "
-        "lines to raw.ingest_quarantine. Files already loaded with the same bytes are skipped."
-    ),
-)
-def lms_statements(
-    context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
-) -> dg.MaterializeResult:
-    landing = Path(pipeline.landing_dir)
-    with warehouse.get_connection() as conn:
-        result = load_statement_files(conn, landing, log=context.log.info)
-        return _materialize_result(result, str(landing / STATEMENTS_DIR), conn)
+def build_statements_asset(settings: PipelineSettings) -> dg.AssetsDefinition:
+    partitions = statement_days(settings)
+
+    @dg.multi_asset(
+        name="lms_statements",
+        specs=[
+            dg.AssetSpec(
+                dg.AssetKey([RAW_SCHEMA, "lms_statements"]),
+                # The LRS pull writes its pages here first.
+                deps=[dg.AssetKey([RAW_SCHEMA, "lms_statements_lrs"])],
+                group_name="raw_lms",
+                kinds={"duckdb", "json"},
+                partitions_def=partitions,
+                description=(
+                    "xAPI 1.0.3 statements from lms/statements/**/*.jsonl[.gz]: one row per "
+                    "statement id (first `stored` wins); unparsable lines go to "
+                    "raw.ingest_quarantine. Files already loaded with the same bytes are skipped. "
+                    "Partitioned by event day: a file may hold any days, so every run loads "
+                    "every new file, and dbt queues the days its statements fall on."
+                ),
+            ),
+            dg.AssetSpec(
+                dg.AssetKey([RAW_SCHEMA, "lms_statement_duplicates"]),
+                group_name="raw_lms",
+                kinds={"duckdb"},
+                partitions_def=partitions,
+                description=(
+                    "Every further copy of a kept statement id, with the file and line it was "
+                    "seen at and the copy kept: written by the same load as raw.lms_statements."
+                ),
+            ),
+        ],
+        pool=WAREHOUSE_POOL,
+        # A backfill of many days is one run: the files are loaded once, not once per day.
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def lms_statements(
+        context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
+    ):
+        landing = Path(pipeline.landing_dir)
+        days = context.partition_key_range
+        with warehouse.get_connection() as conn:
+            result = load_statement_files(conn, landing, log=context.log.info)
+            statements = _materialize_result(result, str(landing / STATEMENTS_DIR), conn)
+            duplicates = conn.execute(
+                f"select count(*) from {STATEMENT_DUPLICATES_TABLE}"
+            ).fetchone()[0]
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey([RAW_SCHEMA, "lms_statements"]),
+            metadata={**statements.metadata, "partition_days": f"{days.start} .. {days.end}"},
+        )
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey([RAW_SCHEMA, "lms_statement_duplicates"]),
+            metadata={"dagster/row_count": duplicates, "new_duplicates": result.rows_duplicate},
+        )
+
+    return lms_statements
 
 
-defs = dg.Definitions(assets=[*csv_assets, lms_statements])
+def build_defs(settings: PipelineSettings) -> dg.Definitions:
+    return dg.Definitions(assets=[*csv_assets, build_statements_asset(settings)])

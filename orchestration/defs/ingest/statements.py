@@ -55,9 +55,13 @@ def ensure_statement_tables(conn: duckdb.DuckDBPyConnection) -> None:
             stored_assigned boolean not null,  -- no stored was delivered: the load time
             source_file varchar not null,
             source_line bigint not null,
-            loaded_at timestamp not null default current_timestamp
+            loaded_at timestamp not null default current_timestamp,
+            -- The statement a voiding statement voids, indexed at load as an LRS does, so a
+            -- day's rebuild finds every voided id without parsing the whole history.
+            voids_statement_id uuid
         )"""
     )
+    _add_voids_column(conn)
     conn.execute(
         f"""
         create table if not exists {STATEMENT_DUPLICATES_TABLE} (
@@ -70,6 +74,30 @@ def ensure_statement_tables(conn: duckdb.DuckDBPyConnection) -> None:
             raw_text varchar not null,
             recorded_at timestamp not null default current_timestamp
         )"""
+    )
+
+
+# xAPI 1.0.3 section 2.4.4.1: a voiding statement has this verb and a StatementRef object.
+_VOIDS_SQL = """
+case when (j ->> '$.verb.id') = 'http://adlnet.gov/expapi/verbs/voided'
+      and (j ->> '$.object.objectType') = 'StatementRef'
+    then try_cast(j ->> '$.object.id' as uuid) end"""
+
+
+def _add_voids_column(conn: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses written before voids_statement_id existed get it, filled from their payloads."""
+    has_column = conn.execute(
+        """
+        select count(*) from duckdb_columns()
+        where schema_name = 'raw' and table_name = 'lms_statements'
+          and column_name = 'voids_statement_id'"""
+    ).fetchone()[0]
+    if has_column:
+        return
+    conn.execute(f"alter table {STATEMENTS_TABLE} add column voids_statement_id uuid")
+    conn.execute(
+        f"update {STATEMENTS_TABLE} set voids_statement_id = "
+        + _VOIDS_SQL.replace("j ->>", "payload ->>")
     )
 
 
@@ -232,7 +260,8 @@ fields as (
             case when (j ->> '$.stored') is null then timezone('UTC', current_timestamp) end
         ) as stored_at,
         (j ->> '$.stored') is null as stored_assigned,
-        timezone('UTC', try_cast(j ->> '$.timestamp' as timestamptz)) as timestamp_at
+        timezone('UTC', try_cast(j ->> '$.timestamp' as timestamptz)) as timestamp_at,
+        {voids} as voids_statement_id
     from decoded
 )
 select
@@ -256,6 +285,7 @@ select
     end as problem
 from fields
 """
+_PARSE_SQL = _PARSE_SQL.replace("{voids}", _VOIDS_SQL)
 
 _RANK_SQL = f"""
 create or replace temp table _statement_candidates as
@@ -375,9 +405,9 @@ def _merge_staged(
         f"""
         insert into {STATEMENTS_TABLE}
             (statement_id, stored_at, timestamp_at, payload, id_assigned, stored_assigned,
-             source_file, source_line)
+             source_file, source_line, voids_statement_id)
         select statement_id, stored_at, timestamp_at, j, id_assigned, stored_assigned,
-               source_file, line_number
+               source_file, line_number, voids_statement_id
         from _statement_winners where is_new or replaces_kept
         order by source_file, line_number"""
     )

@@ -68,6 +68,7 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
                 run_name=context.run.run_id,
                 batch_rows=batch_rows(),
                 memory_limit=os.environ.get("PIPELINE_QUALITY_MEMORY_LIMIT") or "1GB",
+                restore_memory_limit=settings.duckdb_memory_limit,
             )
         context.log.info(
             f"{suite.name}: {len(run.outcomes) - len(run.skipped)} expectations over "

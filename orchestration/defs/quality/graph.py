@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.settings import PipelineSettings
 
-def pipeline_asset_keys() -> set[dg.AssetKey]:
-    from orchestration.defs.dbt.assets import dbt_models
-    from orchestration.defs.ingest.assets import csv_assets, lms_statements
 
-    keys: set[dg.AssetKey] = set(dbt_models.keys)
-    for assets_def in [*csv_assets, lms_statements]:
+def pipeline_asset_keys(settings: PipelineSettings) -> set[dg.AssetKey]:
+    from orchestration.defs.dbt.assets import build_dbt_assets
+    from orchestration.defs.ingest.assets import build_statements_asset, csv_assets
+
+    keys: set[dg.AssetKey] = set()
+    for assets_def in [*build_dbt_assets(settings), *csv_assets, build_statements_asset(settings)]:
         keys |= set(assets_def.keys)
     return keys

@@ -3,23 +3,8 @@ with weeks as (
     select * from {{ ref('int_employee_weeks') }}
 ),
 
-activity as (
-    select * from {{ ref('int_learning_activity') }}
-    where employee_id is not null
-),
-
 weekly as (
-    select
-        employee_id,
-        week_start,
-        count(*) as activity_count,
-        count(distinct event_date) as active_days,
-        coalesce(sum(learning_minutes), 0) as learning_minutes,
-        count(distinct case when is_completion then course_id end) as completions,
-        count(*) filter (where is_assessment) as assessment_attempts,
-        avg(scaled_score) as avg_scaled_score
-    from activity
-    group by employee_id, week_start
+    select * from {{ ref('int_activity_weekly') }}
 ),
 
 measured as (

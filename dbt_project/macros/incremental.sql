@@ -1,0 +1,57 @@
+{#-
+    Day-partitioned incremental builds. `int_statement_rebuild_days` queues the event days a run
+    must rebuild; each incremental model rebuilds every day (or ISO week) queued after its own
+    last build. The queue is read once, before the model changes anything, and rendered as date
+    literals, so DuckDB prunes the statement scan instead of joining against the queue.
+-#}
+
+{% macro queued_since_last_build(grain='day') -%}
+    {#- The days (grain='day') or week starts (grain='week') to rebuild, as ISO date strings;
+        none on a first or full-refresh build, which rebuilds everything. -#}
+    {%- if not (execute and is_incremental()) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set period = "event_date" if grain == "day" else "cast(date_trunc('week', event_date) as date)" -%}
+    {%- set sql -%}
+        select distinct strftime({{ period }}, '%Y-%m-%d') as period
+        from {{ ref('int_statement_rebuild_days') }}
+        where queued_at > (
+            select coalesce(max(queued_at), timestamp '1970-01-01') from {{ this }}
+        )
+        order by period
+    {%- endset -%}
+    {{ return(run_query(sql).columns[0].values() | list) }}
+{%- endmacro %}
+
+{% macro date_literals(days, pad_days=0) -%}
+    {#- `date '...'` literals for an IN list, widened by pad_days either side; `null` when empty
+        (so `x in (null)` selects nothing). -#}
+    {%- set literals = [] -%}
+    {%- for day in days -%}
+        {%- set parsed = modules.datetime.date.fromisoformat(day) -%}
+        {%- for offset in range(-pad_days, pad_days + 1) -%}
+            {%- set literal = "date '" ~ (parsed + modules.datetime.timedelta(days=offset)).isoformat() ~ "'" -%}
+            {%- if literal not in literals -%}{%- do literals.append(literal) -%}{%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{- literals | join(', ') if literals else 'null' -}}
+{%- endmacro %}
+
+{% macro delete_queued(column, grain='day') -%}
+    {#- A pre-hook: clear every queued period first, so a period that is now empty (all of its
+        statements voided) does not keep its old rows. -#}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ column }} in ({{ date_literals(queued_since_last_build(grain)) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro run_queued_at() -%}
+    {#- The dbt invocation's start time: one queue entry per run, ordered across runs. -#}
+    {%- if run_started_at is defined %}
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+    {%- else %}
+        {#- Outside dbt (sqlfluff's templater) there is no invocation. -#}
+        current_timestamp
+    {%- endif %}
+{%- endmacro %}

@@ -1,0 +1,1 @@
+"""The retention and engagement report: charts of the published marts, as HTML and as metadata."""

@@ -1,0 +1,120 @@
+"""The `retention_report` asset: after each publication, a self-contained HTML report of the
+published marts in PIPELINE_PUBLISH_DIR/report/index.html, with its charts also shown on the
+asset's page in the Dagster UI."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.publish.writer import DUCKDB_FILE, INFO_TABLE
+from orchestration.defs.report import data, page
+from orchestration.defs.report.quality import QualityStatus, run_quality
+from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
+
+REPORT_DIR = "report"
+REPORT_FILE = "index.html"
+
+
+def report_path(publish_dir: Path) -> Path:
+    return publish_dir / REPORT_DIR / REPORT_FILE
+
+
+@dg.asset(
+    key="retention_report",
+    deps=[dg.AssetKey("published")],
+    group_name="publish",
+    kinds={"html", "matplotlib"},
+    # Per-employee retention outcomes are not published, so the hire-quarter heatmap is read
+    # from the warehouse: this asset opens it, like every other asset in the pool.
+    pool=WAREHOUSE_POOL,
+    description=(
+        "Retention and engagement report of the published marts: PIPELINE_PUBLISH_DIR/report/"
+        "index.html, one self-contained page (charts embedded, opens offline) with "
+        "Kaplan-Meier curves, weekly tiers by department, 12-month retention by hire quarter, "
+        "the matched comparison, the tier backtest and the run's data-quality status."
+    ),
+)
+def retention_report(
+    context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
+) -> dg.MaterializeResult:
+    # Imported here, so matplotlib loads only in the step that draws, not with the code location.
+    from orchestration.defs.report import charts
+
+    settings = pipeline.settings
+    database = Path(pipeline.publish_dir) / DUCKDB_FILE
+    if not database.exists():
+        raise dg.Failure(
+            f"No publication at {database}: the report draws the published marts, so "
+            "materialize `published` first."
+        )
+    # A fresh read-only connection to the published file: exactly what BI tools read.
+    published = duckdb.connect(str(database), read_only=True)
+    try:
+        with warehouse.get_connection() as conn:
+            info = _publication(published, settings.as_of, conn)
+            drawn = charts.report_charts(
+                data.Source(published, data.PUBLISHED_SCHEMA),
+                data.Source(conn, data.WAREHOUSE_SCHEMA),
+            )
+    finally:
+        published.close()
+    # The checks of the run that produced the publication: the current run, unless this asset
+    # was materialized on its own after an earlier publication.
+    quality = run_quality(context.instance, info.publication_run_id)
+    path = page.write_atomically(
+        report_path(Path(pipeline.publish_dir)), page.render(info, drawn, quality)
+    )
+    context.log.info(f"Wrote the retention report to {path}")
+    return dg.MaterializeResult(
+        metadata={
+            "report": dg.MetadataValue.path(str(path)),
+            "as_of": settings.as_of.isoformat(),
+            "publication_id": info.publication_id,
+            "data_quality": dg.MetadataValue.md(quality_markdown(quality)),
+            **charts.chart_metadata(drawn),
+        }
+    )
+
+
+def _publication(
+    published: duckdb.DuckDBPyConnection, as_of, warehouse: duckdb.DuckDBPyConnection
+) -> page.ReportInfo:
+    row = published.execute(
+        f"select publication_id, published_at_utc, run_id from {INFO_TABLE} limit 1"
+    ).fetchone()
+    publication_id, published_at, run_id = row or ("unknown", None, "unknown")
+    source = data.Source(published, data.PUBLISHED_SCHEMA)
+    outcomes = data.Source(warehouse, data.WAREHOUSE_SCHEMA)
+    return page.ReportInfo(
+        as_of=as_of,
+        publication_id=publication_id,
+        published_at=published_at,
+        publication_run_id=run_id,
+        generated_at=datetime.now(UTC),
+        data_range=data.data_range(source),
+        hire_dates=(
+            data.hire_date_range(outcomes) if outcomes.has("fct_retention_outcomes") else None
+        ),
+    )
+
+
+def quality_markdown(quality: QualityStatus) -> str:
+    """The run's check summary, with only the checks that did not pass listed."""
+    suites = quality.suites
+    lines = [
+        quality.summary,
+        "",
+        f"Expectation suites: {quality.count('passed', suites)} passed, "
+        f"{quality.count('warn', suites)} warned, {quality.count('failed', suites)} failed.",
+    ]
+    not_passed = [o for o in quality.outcomes if o.status != "passed"]
+    if not_passed:
+        lines += ["", "| asset | check | status |", "|---|---|---|"]
+        lines += [f"| {o.asset} | {o.check} | {o.status} |" for o in not_passed]
+    return "\n".join(lines)
+
+
+defs = dg.Definitions(assets=[retention_report])
