@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,10 @@ def settings_for(root: Path, **overrides: str) -> PipelineSettings:
         "PIPELINE_AS_OF": "2024-06-30",
         "PIPELINE_TIMEZONE": "UTC",
     } | overrides
+    # Day partitions for the last few weeks only: a whole-history run records one
+    # materialization per partition, and older days are built all the same.
+    as_of = date.fromisoformat(env["PIPELINE_AS_OF"])
+    env.setdefault("PIPELINE_PARTITION_START", (as_of - timedelta(days=42)).isoformat())
     return PipelineSettings.from_env(env)
 
 

@@ -67,7 +67,8 @@
     avg(case when outcomes.is_completer then 1.0 when not outcomes.is_completer then 0.0 end)
         as bundle_completion_rate,
     median(outcomes.days_to_competency) as median_days_to_competency,
-    avg(outcomes.post_training_score_delta) as post_training_score_delta
+    avg(outcomes.post_training_score_delta order by outcomes.employee_id)
+        as post_training_score_delta
 {%- endmacro %}
 
 {% macro suppressed_cohort_measures(cells) -%}

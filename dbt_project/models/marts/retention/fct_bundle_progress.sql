@@ -81,10 +81,12 @@ score_windows as (
         course_progress.employee_id,
         course_progress.role_start_date,
         course_progress.course_id,
-        avg(activity.scaled_score) filter (
+        -- In statement order: the same double to the last bit however the rows are stored
+        -- (int_learning_activity is rebuilt a day at a time).
+        avg(activity.scaled_score order by activity.statement_id) filter (
             where activity.event_date > course_progress.first_completed_date
         ) as score_after,
-        avg(activity.scaled_score) filter (
+        avg(activity.scaled_score order by activity.statement_id) filter (
             where activity.event_date < course_progress.first_completed_date
         ) as score_before
     from course_progress
@@ -113,7 +115,10 @@ progress as (
             when count(course_progress.first_completed_date) = count(*)
                 then max(course_progress.first_completed_date)
         end as competency_date,
-        avg(score_windows.score_after - score_windows.score_before) as post_training_score_delta
+        avg(
+            score_windows.score_after - score_windows.score_before
+            order by score_windows.course_id
+        ) as post_training_score_delta
     from course_progress
     left join score_windows
         on

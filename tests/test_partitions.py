@@ -1,0 +1,270 @@
+"""Daily operation: a day's run rebuilds only its days and weeks, re-running any day or backfilling
+a range changes no published table, late and voiding statements reach the days they belong to, and
+a run killed half-way leaves the warehouse consistent and the publication untouched."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.sample_data import generate
+from tests.conftest import query, run_pipeline, settings_for
+from tests.landing import account, statement, write_statements
+
+END = date(2024, 6, 30)  # a Sunday, and the as-of date
+LAST_DAY = END - timedelta(days=1)  # the last complete day: the daily schedule's partition
+LOOKBACK = 3
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
+def published_tables(settings) -> dict[str, str]:
+    """An md5 of every published table's sorted rows (the publication's own bookkeeping aside)."""
+    conn = duckdb.connect(str(settings.publish_dir / "analytics.duckdb"), read_only=True)
+    try:
+        tables = [
+            t
+            for (t,) in conn.execute("select table_name from duckdb_tables() order by 1").fetchall()
+            if t != "publication_info"
+        ]
+        return {
+            table: conn.execute(
+                f"""select count(*) || ':' || coalesce(md5(string_agg(r, '|' order by r)), '')
+                    from (select cast(t as varchar) as r from "{table}" as t)"""
+            ).fetchone()[0]
+            for table in tables
+        }
+    finally:
+        conn.close()
+
+
+def copy_company(source, root: Path, **overrides: str):
+    """A private copy of a built company (landing zone, warehouse, publication) to change."""
+    for name in ("landing", "published"):
+        shutil.copytree(source.landing_dir.parent / name, root / name, symlinks=True)
+    shutil.copy(source.warehouse, root / "warehouse.duckdb")
+    return settings_for(root, PIPELINE_AS_OF=END.isoformat(), **overrides)
+
+
+def env_for(settings) -> dict[str, str]:
+    return os.environ | {
+        "PIPELINE_LANDING_DIR": str(settings.landing_dir),
+        "PIPELINE_WAREHOUSE": str(settings.warehouse),
+        "PIPELINE_PUBLISH_DIR": str(settings.publish_dir),
+        "PIPELINE_AS_OF": settings.as_of.isoformat(),
+        "PIPELINE_PARTITION_START": settings.partition_start.isoformat(),
+        "PIPELINE_TIMEZONE": settings.timezone,
+    }
+
+
+def last_queue(settings) -> tuple[list[date], list[str]]:
+    """The days the latest run queued, and why."""
+    rows = query(
+        settings,
+        """select event_date, reasons from intermediate.int_statement_rebuild_days
+           where queued_at = (select max(queued_at) from intermediate.int_statement_rebuild_days)
+           order by event_date""",
+    )
+    return [day for day, _ in rows], sorted({r for _, reasons in rows for r in reasons})
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory):
+    """A generated company built once over its whole history, as `retention-pipeline run` does."""
+    root = tmp_path_factory.mktemp("company")
+    generate(root / "landing", employees=60, months=4, seed=5, end_date=END)
+    settings = settings_for(root, PIPELINE_AS_OF=END.isoformat())
+    assert run_pipeline(settings).success
+    return settings, published_tables(settings)
+
+
+@pytest.fixture
+def built(company, tmp_path):
+    settings, baseline = company
+    return copy_company(settings, tmp_path), baseline
+
+
+def test_rerunning_a_day_leaves_every_published_table_identical(built):
+    settings, baseline = built
+    for day in (LAST_DAY, date(2024, 6, 5)):
+        assert run_pipeline(settings, day=day.isoformat()).success
+        days, reasons = last_queue(settings)
+        assert days == [day - timedelta(days=n) for n in range(LOOKBACK, -1, -1)]
+        assert reasons == ["window"]
+        assert_rebuilt_only(settings, days)
+        assert published_tables(settings) == baseline
+
+
+def assert_rebuilt_only(settings, days: list[date]) -> None:
+    """The last run rewrote statements of its own days only, and weekly measures of the weeks
+    holding those days only; the rest of the history was left as it was."""
+    weeks = {day - timedelta(days=day.weekday()) for day in days}
+    rebuilt_days, untouched = query(
+        settings,
+        """select
+             list_distinct(list(event_date) filter (where queued_at = last.t)),
+             count(*) filter (where queued_at < last.t)
+           from intermediate.int_learning_activity, (
+             select max(queued_at) as t from intermediate.int_statement_rebuild_days
+           ) as last""",
+    )[0]
+    assert rebuilt_days and set(rebuilt_days) <= set(days)
+    assert untouched > 0
+    rebuilt_weeks = query(
+        settings,
+        """select distinct week_start from intermediate.int_activity_weekly where queued_at = (
+             select max(queued_at) from intermediate.int_statement_rebuild_days
+           )""",
+    )
+    assert {week for (week,) in rebuilt_weeks} == weeks
+
+
+def test_a_backfill_of_a_range_from_the_dagster_cli_changes_no_published_table(built, tmp_path):
+    settings, baseline = built
+    first, last = date(2024, 5, 27), date(2024, 6, 9)
+    env = env_for(settings) | {"DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    (tmp_path / "dagster_home").mkdir()
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "asset",
+            "materialize",
+            "-m",
+            "orchestration.definitions",
+            "--select",
+            "*",
+            "--partition-range",
+            f"{first}...{last}",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    days, _ = last_queue(settings)
+    assert days == [first - timedelta(days=LOOKBACK) + timedelta(days=n) for n in range(17)]
+    assert published_tables(settings) == baseline
+
+
+def _late_file(settings, ids_from=None) -> tuple[str, str]:
+    """A file landing today with a statement 60 days late and the voiding of a 90-day-old one."""
+    late_day = LAST_DAY - timedelta(days=60)
+    old_id, employee = query(
+        ids_from or settings,
+        """select statement_id::varchar, employee_id from intermediate.int_learning_activity
+           where employee_id is not null and event_date = ? order by statement_id limit 1""",
+        [LAST_DAY - timedelta(days=90)],
+    )[0]
+    late = statement(
+        900001,
+        account(employee),
+        verb="completed",
+        timestamp=f"{late_day}T09:00:00Z",
+        stored=f"{LAST_DAY}T09:00:00Z",
+    )
+    voiding = statement(
+        900002,
+        account(employee),
+        verb="voided",
+        timestamp=f"{LAST_DAY}T10:00:00Z",
+        stored=f"{LAST_DAY}T10:00:00Z",
+    )
+    voiding["verb"]["id"] = VOIDED
+    voiding["object"] = {"objectType": "StatementRef", "id": old_id}
+    write_statements(
+        settings.landing_dir / "lms/statements/late/arrived-today.jsonl", [late, voiding]
+    )
+    return late["id"], old_id
+
+
+def test_late_and_voiding_statements_reach_the_days_they_belong_to(built, late_file_full_build):
+    settings, _ = built
+    late_id, voided_id = _late_file(settings)
+    assert run_pipeline(settings, day=LAST_DAY.isoformat()).success
+    _, reasons = last_queue(settings)
+    assert {"new_statements", "voided", "window"} <= set(reasons)
+    facts = {
+        sid
+        for (sid,) in query(
+            settings,
+            """select statement_id::varchar from marts.fct_learning_activity
+               where statement_id in (?, ?)""",
+            [late_id, voided_id],
+        )
+    }
+    assert facts == {late_id}
+    # The day run converges on exactly what a full build of the same files publishes.
+    assert published_tables(settings) == late_file_full_build
+
+
+@pytest.fixture(scope="module")
+def late_file_full_build(company, tmp_path_factory) -> dict[str, str]:
+    """What a full build from an empty warehouse publishes once the late file has landed."""
+    source, _ = company
+    root = tmp_path_factory.mktemp("fresh")
+    shutil.copytree(source.landing_dir, root / "landing")
+    fresh = settings_for(root, PIPELINE_AS_OF=END.isoformat())
+    _late_file(fresh, ids_from=source)
+    assert run_pipeline(fresh).success
+    return published_tables(fresh)
+
+
+def test_a_run_killed_half_way_leaves_the_warehouse_consistent_and_the_publication_untouched(
+    built, late_file_full_build
+):
+    settings, baseline = built
+    late_id, _ = _late_file(settings)
+    manifest = (settings.publish_dir / "publication.json").read_text()
+    run = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "retention-pipeline"),
+            "run",
+            "--day",
+            LAST_DAY.isoformat(),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env_for(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: the dbt subprocess dies with it
+    )
+    seen = []
+    try:
+        for line in run.stdout:
+            seen.append(line)
+            # The day's statements are committed; the weekly measures are being rebuilt.
+            if "START sql incremental model intermediate.int_activity_weekly" in line:
+                os.killpg(run.pid, signal.SIGKILL)
+                break
+    finally:
+        run.wait(timeout=120)
+    assert run.returncode == -signal.SIGKILL, "".join(seen[-40:])
+
+    # BI tools still read the last good publication, byte for byte.
+    assert (settings.publish_dir / "publication.json").read_text() == manifest
+    assert published_tables(settings) == baseline
+    assert query(settings, "select count(*) from marts.fct_risk_tiers")[0][0] > 0  # opens fine
+
+    # The next run finishes what the killed one started, and publishes what a full build would.
+    assert run_pipeline(settings, day=LAST_DAY.isoformat()).success
+    assert query(
+        settings,
+        "select count(*) from marts.fct_learning_activity where statement_id = ?",
+        [late_id],
+    ) == [(1,)]
+    assert published_tables(settings) == late_file_full_build
+    assert json.loads((settings.publish_dir / "publication.json").read_text()) != json.loads(
+        manifest
+    )
