@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -46,6 +48,7 @@ def dagster_dev(tmp_path_factory):
         | {
             "PIPELINE_LANDING_DIR": str(settings.landing_dir),
             "PIPELINE_PUBLISH_DIR": str(settings.publish_dir),
+            "PIPELINE_PARTITION_START": settings.partition_start.isoformat(),
             "DAGSTER_HOME": str(home),
         }
     )
@@ -110,8 +113,14 @@ def test_runs_launched_from_the_ui_wait_their_turn_and_succeed(dagster_dev):
     one after the other: a run holding the warehouse keeps the others queued."""
     client, settings = dagster_dev.client, dagster_dev.settings
     log_path, home = dagster_dev.log, dagster_dev.home
+    # The daily schedule's request: the last complete day before the as-of date.
+    day = (settings.as_of - timedelta(days=1)).isoformat()
     run_ids = [
-        client.submit_job_execution(FULL_BUILD_JOB, repository_location_name="retention_pipeline")
+        client.submit_job_execution(
+            FULL_BUILD_JOB,
+            repository_location_name="retention_pipeline",
+            tags={"dagster/partition": day},
+        )
         for _ in range(2)
     ]
     finished = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
@@ -147,6 +156,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
+BACKFILL = ("2024-06-17", "2024-06-29")  # a range of statement days, backfilled from the UI
 
 
 def test_a_person_materializes_everything_in_the_browser_and_sees_the_checks(dagster_dev):
@@ -173,13 +183,28 @@ def test_a_person_materializes_everything_in_the_browser_and_sees_the_checks(dag
         page.screenshot(path=ARTIFACTS / "1-asset-graph.png")
 
         page.get_by_role("button", name="Materialize all").click()
+        # Statement days are partitions: the UI asks which days, and backfills the range in one
+        # run (every asset's backfill policy is a single run).
+        days = page.get_by_placeholder(re.compile(r"^ex: "))
+        days.fill(f"[{BACKFILL[0]}...{BACKFILL[1]}]")
+        days.press("Enter")  # the selection is parsed when the field is committed
+        launch = page.get_by_role("button", name=re.compile(r"^Launch (backfill|run)"))
+        page.screenshot(path=ARTIFACTS / "2-choose-partitions.png")
+        expect(launch).to_be_enabled(timeout=30000)
+        launch.click()
         run_id = _new_run(dagster_dev.home, runs_before)
+        with DagsterInstance.from_config(str(dagster_dev.home)) as instance:
+            tags = instance.get_run_by_id(run_id).tags
+        assert (
+            tags["dagster/asset_partition_range_start"],
+            tags["dagster/asset_partition_range_end"],
+        ) == BACKFILL
         status = _wait_for(dagster_dev.client, run_id)
         assert status == DagsterRunStatus.SUCCESS
 
         page.goto(f"{base}/runs/{run_id}")
         expect(page.get_by_text("Success").first).to_be_visible(timeout=30000)
-        page.screenshot(path=ARTIFACTS / "2-run-succeeded.png")
+        page.screenshot(path=ARTIFACTS / "3-run-succeeded.png")
 
         page.goto(f"{base}/assets/marts/fct_risk_tiers?view=checks")
         try:
@@ -190,12 +215,12 @@ def test_a_person_materializes_everything_in_the_browser_and_sees_the_checks(dag
             expect(page.get_by_text("Succeeded").first).to_be_visible(timeout=30000)
             expect(page.get_by_text("Passed").first).to_be_visible(timeout=30000)
         finally:
-            page.screenshot(path=ARTIFACTS / "3-asset-checks.png")
+            page.screenshot(path=ARTIFACTS / "4-asset-checks.png")
         browser.close()
 
 
 def _new_run(home: Path, before: set[str]) -> str:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a backfill's run is launched by the daemon
     while time.monotonic() < deadline:
         with DagsterInstance.from_config(str(home)) as instance:
             new = set(instance.get_run_ids()) - before
