@@ -11,7 +11,7 @@ import base64
 import io
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 
 import dagster as dg
@@ -90,6 +90,7 @@ class Chart:
     png: bytes | None = None
     message: str | None = None  # why there is no picture: not enough data, all suppressed
     tables: tuple[NumberTable, ...] = field(default_factory=tuple)
+    source: str = ""  # the table drawn, and where it was read
 
     @property
     def data_uri(self) -> str:
@@ -102,7 +103,7 @@ class Chart:
             parts.append(f"![{self.title}]({self.data_uri})")
         else:
             parts.append(f"_{self.message}_")
-        parts.append(self.caption)
+        parts.append(self.caption + (f" Source: {self.source}." if self.source else ""))
         parts += [table.markdown() for table in self.tables]
         return "\n\n".join(parts)
 
@@ -131,7 +132,7 @@ def _png(figure: Figure) -> bytes:
 
 
 def _missing(key: str, title: str, caption: str, table: str) -> Chart:
-    return Chart(key, title, caption, message=f"No data: `{table}` is not in this publication.")
+    return Chart(key, title, caption, message=f"No data: there is no table `{table}` yet.")
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -160,7 +161,7 @@ SURVIVAL_GROUPS = {
         "Voluntary retention by job family (Kaplan-Meier)",
         "Each line is the share of a job family's hires who have not resigned by each month of "
         "tenure, with its 95% band shaded; a lower line means people resign sooner, and a line "
-        "ends where fewer than 5 people remain at risk.",
+        f"ends where fewer than {data.min_cell_size()} people remain at risk.",
     ),
 }
 GROUP_LABELS = {"completer": "Completers", "non_completer": "Non-completers"}
@@ -254,8 +255,8 @@ def _at_risk_cells(curve: data.SurvivalCurve, ticks: list[int]) -> list[str]:
 TIER_TITLE = "Employees at tier 1, 2 and 3 each week, by department"
 TIER_CAPTION = (
     "Each panel counts one department's employees at each tier of the intervention rule per "
-    "week (1 alert, 2 concern, 3 high-risk); a gap is a week with fewer than 5 employees at "
-    "that tier, suppressed."
+    "week (1 alert, 2 concern, 3 high-risk); a gap is a week with fewer than "
+    f"{data.min_cell_size()} employees at that tier, suppressed."
 )
 
 
@@ -331,8 +332,8 @@ def tier_trend_chart(source: Source) -> Chart:
 HEATMAP_TITLE = "12-month voluntary retention by hire quarter and job family"
 HEATMAP_CAPTION = (
     "Each cell is the share of a quarter's hires in a job family who had not resigned 12 months "
-    "later (darker is better); hatched grey cells had fewer than 5 such hires and are "
-    "suppressed, blank cells had none."
+    "later (darker is better); hatched grey cells had fewer than "
+    f"{data.min_cell_size()} such hires and are suppressed, blank cells had none."
 )
 
 
@@ -461,24 +462,22 @@ def matched_retention_chart(source: Source) -> Chart:
         )
     shown = visible[:MAX_STRATA]
     suppressed = len(strata) - len(visible)
-    note = f"{len(shown)} of {len(strata)} strata shown, largest first" + (
-        f"; {suppressed} suppressed (fewer than {data.min_cell_size()} matched)"
-    ) * bool(suppressed)
+    note = f"{len(shown)} of {len(strata)} strata shown, largest first"
+    if suppressed:
+        note += f"; {suppressed} suppressed (fewer than {data.min_cell_size()} matched)"
     figure = _figure(10.0, 1.3 + 0.24 * (len(shown) + 2))
     axes = figure.add_subplot()
-    labels = []
-    for y, row in enumerate(shown):
+    positions: list[float] = list(range(len(shown)))
+    labels = [f"{row.label} (n={row.matched_employees})" for row in shown]
+    for y, row in zip(positions, shown, strict=True):
         _interval(axes, y, row, "#0072B2", "s", 4)
-        labels.append(f"{row.label} (n={row.matched_employees})")
     if overall.retention_difference is not None:
-        _interval(axes, len(shown) + 0.6, overall, "#000000", "D", 7)
+        # The overall row sits apart, below a rule, as in a meta-analysis forest plot.
+        positions.append(len(shown) + 0.6)
         labels.append(f"Overall (n={overall.matched_employees})")
+        _interval(axes, positions[-1], overall, "#000000", "D", 7)
         axes.axhline(len(shown) - 0.2, color="#bbbbbb", linewidth=0.6)
-    axes.set_yticks(
-        [*range(len(shown)), len(shown) + 0.6][: len(labels)],
-        labels,
-        fontsize=7 if len(shown) > 12 else 8,
-    )
+    axes.set_yticks(positions, labels, fontsize=7 if len(shown) > 12 else 8)
     axes.invert_yaxis()
     axes.axvline(0, color="#555555", linewidth=0.9, linestyle="--")
     axes.set_xlim(-105, 105)
@@ -611,16 +610,30 @@ def tier_backtest_chart(source: Source) -> Chart:
 # --- The charts of the report, and of each mart --------------------------------------------
 
 
+CHART_TABLES = {
+    "survival_by_completer": "mart_survival_curves",
+    "survival_by_job_family": "mart_survival_curves",
+    "weekly_tiers_by_department": "fct_risk_tiers",
+    "retention_12m_heatmap": "fct_retention_outcomes",
+    "matched_retention_forest": "mart_matched_retention",
+    "tier_backtest_lift": "mart_tier_backtest",
+}
+
+
+def _sourced(chart: Chart, source: Source) -> Chart:
+    return replace(chart, source=source.describe(CHART_TABLES[chart.key]))
+
+
 def report_charts(published: Source, warehouse: Source) -> list[Chart]:
     """Every chart of the report, in reading order. Only the heatmap reads the warehouse:
     per-employee outcomes are not published, so its cells are computed (and suppressed) here."""
     return [
-        survival_chart(published, "completer"),
-        survival_chart(published, "job_family"),
-        tier_trend_chart(published),
-        retention_heatmap_chart(warehouse),
-        matched_retention_chart(published),
-        tier_backtest_chart(published),
+        _sourced(survival_chart(published, "completer"), published),
+        _sourced(survival_chart(published, "job_family"), published),
+        _sourced(tier_trend_chart(published), published),
+        _sourced(retention_heatmap_chart(warehouse), warehouse),
+        _sourced(matched_retention_chart(published), published),
+        _sourced(tier_backtest_chart(published), published),
     ]
 
 
@@ -648,7 +661,8 @@ def mart_chart_metadata(
     if draw is None:
         return {}
     try:
-        return chart_metadata(draw(Source(conn, data.WAREHOUSE_SCHEMA)))
+        source = Source(conn, data.WAREHOUSE_SCHEMA)
+        return chart_metadata([_sourced(chart, source) for chart in draw(source)])
     except Exception as exc:
         # A picture must never fail the table it describes: say what went wrong instead.
         return {"chart_error": dg.MetadataValue.md(f"Chart not drawn: `{exc!r}`")}

@@ -40,6 +40,11 @@ class Source:
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{name}"'
 
+    def describe(self, name: str) -> str:
+        if self.schema == PUBLISHED_SCHEMA:
+            return f"`{name}` in the published analytics.duckdb"
+        return f"`{self.schema}.{name}` in the warehouse"
+
     def has(self, name: str) -> bool:
         return bool(
             self.conn.execute(

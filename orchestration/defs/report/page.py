@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestration.defs.report.data import DataRange
+from orchestration.defs.report.data import DataRange, min_cell_size
 from orchestration.defs.report.quality import CheckOutcome, QualityStatus
 
 if TYPE_CHECKING:  # charts imports matplotlib, which only the drawing step needs
@@ -36,11 +36,12 @@ table { border-collapse: collapse; font-size: 13px; margin: 8px 0 4px;
   font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #d8dce1; padding: 3px 8px; text-align: right; }
 th { background: #f3f4f6; font-weight: 600; }
-td:first-child, th:first-child, td.text { text-align: left; }
+td:first-child, th:first-child, .text { text-align: left; }
 .status { font-weight: 600; }
 .passed { color: #1a7f37; } .warn { color: #9a6700; } .failed { color: #cf222e; }
 nav ol { margin: 4px 0 0; padding-left: 20px; columns: 2; }
-footer { color: #57606a; font-size: 12px; margin-top: 40px; }
+footer, .source { color: #57606a; font-size: 12px; }
+footer { margin-top: 40px; }
 """
 
 
@@ -65,9 +66,9 @@ def render(info: ReportInfo, charts: list[Chart], quality: QualityStatus) -> str
         f"<title>{TITLE}, as of {info.as_of.isoformat()}</title>"
         f"<style>{STYLE}</style></head><body><main>\n"
         + "\n".join(sections)
-        + f"\n<footer>Written {info.generated_at:%Y-%m-%d %H:%M} UTC by the retention_report asset "
-        "from the published marts (analytics.duckdb). Small cells are suppressed as in the marts: "
-        "a value over fewer than 5 employees is never shown.</footer>\n"
+        + f"\n<footer>Written {info.generated_at:%Y-%m-%d %H:%M} UTC by the retention_report "
+        "asset. Small cells are suppressed as in the marts: a value over fewer than "
+        f"{min_cell_size()} employees is never shown.</footer>\n"
         "</main></body></html>\n"
     )
 
@@ -129,7 +130,7 @@ def _quality(quality: QualityStatus) -> str:
     rows = "".join(_suite_row(o) for o in suites)
     suite_table = (
         '<table id="quality-suites"><thead><tr><th>Asset</th><th>Kind</th><th>Status</th>'
-        "<th>Expectations</th><th>Failed</th><th>Result</th></tr></thead>"
+        '<th>Expectations</th><th>Failed</th><th class="text">Result</th></tr></thead>'
         f"<tbody>{rows}</tbody></table>"
         if suites
         else ""
@@ -190,8 +191,17 @@ def _chart(chart: Chart) -> str:
             f'<div class="empty">{escape(chart.message or "No data.")}</div>'
             f'<p class="caption">{escape(chart.caption)}</p>'
         )
+    source = f'<p class="source">Source: {_code(chart.source)}.</p>' if chart.source else ""
     tables = "".join(table.html() for table in chart.tables)
-    return f'<section id="{chart.key}"><h2>{escape(chart.title)}</h2>{body}{tables}</section>'
+    return (
+        f'<section id="{chart.key}"><h2>{escape(chart.title)}</h2>{body}{tables}{source}</section>'
+    )
+
+
+def _code(text: str) -> str:
+    """`name` (Markdown code, as in the metadata) as <code>name</code>."""
+    parts = escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def _day(value: date | None) -> str:
