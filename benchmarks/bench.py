@@ -21,6 +21,8 @@ import gzip
 import json
 import os
 import platform
+import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,6 +39,9 @@ import psutil
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "RESULTS.md"
+# The hand-written analysis (what dominates, what was changed, before and after), appended to
+# every report so that re-running the benchmark keeps it beside the new numbers.
+PROFILE_NOTES = BENCH_DIR / "profile.md"
 BIN = Path(sys.executable).parent
 SEED = 7
 # A Friday: the incremental run adds an ordinary working day (a Sunday holds a tenth of one).
@@ -79,6 +84,9 @@ class Measurement:
     steps: list[dict] = field(default_factory=list)
     peak_rss: int = 0  # bytes, summed over the process tree
     peak_rss_by_process: dict[str, int] = field(default_factory=dict)
+    peak_during: str = ""  # the step logged last before the peak
+    cpu_seconds: float = 0.0  # user + system time of the whole tree
+    load: float = 0.0  # mean 1-minute load average while it ran (other work on the machine)
     statements: int = 0  # statement lines in the files this run read
     exit_code: int | None = None
     run_id: str | None = None
@@ -108,6 +116,7 @@ class SizeResult:
     pipeline_tiers: dict[str, int]
     dbt_models: list[tuple[str, float]] = field(default_factory=list)
     dbt_tests_seconds: float = 0.0
+    day_dbt_models: list[tuple[str, float]] = field(default_factory=list)
 
 
 class TreeSampler:
@@ -116,6 +125,8 @@ class TreeSampler:
     def __init__(self, pid: int) -> None:
         self.root = psutil.Process(pid)
         self.peak = 0
+        self.peak_at: datetime | None = None
+        self.loads: list[float] = []
         self.by_process: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -143,7 +154,9 @@ class TreeSampler:
                     continue
                 total += rss
                 self.by_process[name] = max(self.by_process.get(name, 0), rss)
-            self.peak = max(self.peak, total)
+            if total > self.peak:
+                self.peak, self.peak_at = total, datetime.now(UTC)
+            self.loads.append(os.getloadavg()[0])
             self._stop.wait(SAMPLE_SECONDS)
 
 
@@ -162,6 +175,8 @@ def _process_name(process: psutil.Process) -> str:
 def timed(label: str, command: list[str], env: dict[str, str], log: Path) -> Measurement:
     """Run `command`, sampling its process tree's memory; stdout and stderr go to `log`."""
     measurement = Measurement(label)
+    # Children's CPU time (dbt's included: the pipeline waits for it) is counted once they exit.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(
@@ -170,9 +185,33 @@ def timed(label: str, command: list[str], env: dict[str, str], log: Path) -> Mea
         with TreeSampler(process.pid) as sampler:
             measurement.exit_code = process.wait()
     measurement.seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    measurement.cpu_seconds = sum(
+        getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime")
+    )
+    measurement.load = sum(sampler.loads) / len(sampler.loads) if sampler.loads else 0.0
     measurement.peak_rss = sampler.peak
     measurement.peak_rss_by_process = sampler.by_process
+    if sampler.peak_at is not None:
+        measurement.peak_during = step_at(log, sampler.peak_at)
     return measurement
+
+
+_LOG_LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+0000 - dagster - \w+ - \S+ - [0-9a-f-]{36} - "
+    r"(?:\d+ - )?(\w+) - "
+)
+
+
+def step_at(log: Path, moment: datetime) -> str:
+    """The Dagster step that logged last at or before `moment` (UTC), from a run's log."""
+    step = ""
+    limit = moment.strftime("%Y-%m-%d %H:%M:%S")
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = _LOG_LINE.match(line)
+        if match and match.group(1) <= limit:
+            step = match.group(2)
+    return step
 
 
 def pipeline_env(landing: Path, warehouse_dir: Path, as_of: date, memory_limit: str) -> dict:
@@ -372,6 +411,7 @@ def bench_size(size: str, workdir: Path, memory_limit: str, threads: int | None)
         print(f"  {_summary(day)}", flush=True)
 
     models, tests_seconds = dbt_profile(full.run_id)
+    day_models, _ = dbt_profile(day.run_id if day is not None else None)
     return SizeResult(
         size=size,
         employees=employees,
@@ -386,6 +426,7 @@ def bench_size(size: str, workdir: Path, memory_limit: str, threads: int | None)
         pipeline_tiers=pipeline_tiers,
         dbt_models=models,
         dbt_tests_seconds=tests_seconds,
+        day_dbt_models=day_models,
     )
 
 
@@ -486,6 +527,16 @@ def size_table(r: SizeResult) -> str:
         + " |"
     )
     lines.append(
+        "| CPU time (user + system) | "
+        + " | ".join(cell(m, None if m is None else f"{m.cpu_seconds:,.1f} s") for _, m in columns)
+        + " |"
+    )
+    lines.append(
+        "| mean load average while running | "
+        + " | ".join(cell(m, None if m is None else f"{m.load:.1f}") for _, m in columns)
+        + " |"
+    )
+    lines.append(
         "| peak RSS (process tree) | "
         + " | ".join(cell(m, None if m is None else _gb(m.peak_rss)) for _, m in columns)
         + " |"
@@ -525,6 +576,7 @@ def ratio_lines(r: SizeResult) -> list[str]:
             lines.append(
                 f"- {m.label}: peak RSS per process "
                 + ", ".join(f"{name} {_gb(rss)}" for name, rss in largest)
+                + (f"; the tree peaked during `{m.peak_during}`" if m.peak_during else "")
             )
     if r.pipeline_tiers and r.floor_tiers:
         same = r.pipeline_tiers == r.floor_tiers
@@ -556,6 +608,10 @@ def profile_lines(r: SizeResult) -> list[str]:
             lines.append(
                 f"| `{step['step']}` | {stage_of(step['step'])} | {step['seconds']:,.1f} |"
             )
+    if r.day_dbt_models:
+        lines += ["", f"Slowest dbt models of the incremental day ({r.size}):", ""]
+        lines += ["| model | seconds |", "|---|---:|"]
+        lines += [f"| `{name}` | {seconds:,.1f} |" for name, seconds in r.day_dbt_models[:6]]
     return lines
 
 
@@ -631,6 +687,8 @@ def report(results: list[SizeResult], memory_limit: str, threads: int | None, lo
             if m is not None and m.note:
                 lines.append(f"- {m.label}: {m.note}")
         lines += ["", *profile_lines(r)]
+    if PROFILE_NOTES.exists():
+        lines += ["", PROFILE_NOTES.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines) + "\n"
 
 

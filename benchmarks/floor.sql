@@ -111,10 +111,12 @@ select * from read_csv('${seeds}/capability_bundles.csv', header = true, columns
 });
 
 -- Statements: every line parsed once into the few fields the rules read, validated as
--- ingestion validates, then one row per statement id (the first `stored` wins).
+-- ingestion validates. Context activities are reduced to the first course IRI listed at once,
+-- so no JSON is kept.
 set preserve_insertion_order = false;
+set variable course_iris = (select list(activity_iri) from courses);
 
-create table statements as
+create table parsed_statements as
 with lines as (
     select filename as source_file, line
     from read_csv(
@@ -167,40 +169,64 @@ valid as (
 
 select
     statement_id,
-    arg_min(
-        struct_pack(
-            stored_at,
-            event_at_utc := coalesce(timestamp_at, stored_at),
-            verb_id := s.verb.id,
-            account_name := s.actor.account.name,
-            account_homepage := rtrim(s.actor.account.homePage, '/'),
-            email := lower(regexp_replace(trim(s.actor.mbox), '^mailto:', '', 'i')),
-            mbox_sha1sum := lower(trim(s.actor.mbox_sha1sum)),
-            object_type := coalesce(s.object.objectType, 'Activity'),
-            object_id := s.object.id,
-            parent := s.context.contextActivities.parent,
-            grouping_ := s.context.contextActivities.grouping,
-            score_scaled := try_cast(s.result.score.scaled as double),
-            score_raw := try_cast(s.result.score.raw as double),
-            score_min := try_cast(s.result.score.min as double),
-            score_max := try_cast(s.result.score.max as double),
-            duration := s.result.duration
+    source_file,
+    stored_at,
+    coalesce(timestamp_at, stored_at) as event_at_utc,
+    s.verb.id as verb_id,
+    s.actor.account.name as account_name,
+    rtrim(s.actor.account.homePage, '/') as account_homepage,
+    lower(regexp_replace(trim(s.actor.mbox), '^mailto:', '', 'i')) as email,
+    lower(trim(s.actor.mbox_sha1sum)) as mbox_sha1sum,
+    coalesce(s.object.objectType, 'Activity') as object_type,
+    s.object.id as object_id,
+    -- Objects that are not a course themselves map through their context, first listed wins.
+    case when not coalesce(list_contains(getvariable('course_iris'), s.object.id), false) then list_filter(
+        list_concat(
+            case json_type(s.context.contextActivities.parent)
+                when 'ARRAY' then json_extract_string(s.context.contextActivities.parent, '$[*].id')
+                when 'OBJECT' then [s.context.contextActivities.parent ->> '$.id']
+                else []
+            end,
+            case json_type(s.context.contextActivities.grouping)
+                when 'ARRAY'
+                    then json_extract_string(s.context.contextActivities.grouping, '$[*].id')
+                when 'OBJECT' then [s.context.contextActivities.grouping ->> '$.id']
+                else []
+            end
         ),
-        struct_pack(stored_at, source_file)
-    ) as st
+        lambda iri: list_contains(getvariable('course_iris'), iri)
+    )[1] end as context_course_iri,
+    try_cast(s.result.score.scaled as double) as score_scaled,
+    try_cast(s.result.score.raw as double) as score_raw,
+    try_cast(s.result.score.min as double) as score_min,
+    try_cast(s.result.score.max as double) as score_max,
+    s.result.duration as duration
 from valid
 where
     statement_id is not null
     and stored_at is not null
-    and (s.timestamp is null or timestamp_at is not null)
+    and (s.timestamp is null or timestamp_at is not null);
+
+-- One row per statement id, the first `stored` winning: ids seen once (nearly all) are kept as
+-- they are, and only the few seen twice are aggregated.
+create table statements as
+with repeated as (
+    select statement_id from parsed_statements group by statement_id having count(*) > 1
+)
+
+select * from parsed_statements anti join repeated using (statement_id)
+union all
+select unnest(arg_min(parsed_statements, (stored_at, source_file)))
+from parsed_statements semi join repeated using (statement_id)
 group by statement_id;
+
+drop table parsed_statements;
 
 -- stage: compute
 -- Voiding, identity and course resolution, and the measures of each kept learning statement.
 create table activity as
 with flat as (
-    select statement_id, unnest(st)
-    from statements
+    select * from statements
 ),
 
 voided as (
@@ -231,37 +257,6 @@ by_sha1 as (
     qualify row_number() over (partition by sha1_value order by hire_date desc, employee_id) = 1
 ),
 
-context_courses as (
-    -- Objects that are not a course themselves map through their context, first listed wins.
-    select statement_id, arg_min(courses.course_id, position) as course_id
-    from (
-        select
-            statement_id,
-            unnest(ids) as activity_iri,
-            generate_subscripts(ids, 1) as position
-        from (
-            select
-                statement_id,
-                list_concat(
-                    case json_type(parent)
-                        when 'ARRAY' then json_extract_string(parent, '$[*].id')
-                        when 'OBJECT' then [parent ->> '$.id']
-                        else []
-                    end,
-                    case json_type(grouping_)
-                        when 'ARRAY' then json_extract_string(grouping_, '$[*].id')
-                        when 'OBJECT' then [grouping_ ->> '$.id']
-                        else []
-                    end
-                ) as ids
-            from learning
-            where object_id is null or object_id not in (select activity_iri from courses)
-        )
-    ) as listed
-    inner join courses using (activity_iri)
-    group by statement_id
-),
-
 resolved as (
     select
         learning.statement_id,
@@ -289,7 +284,8 @@ resolved as (
     left join by_email on learning.email = by_email.work_email
     left join by_sha1 on learning.mbox_sha1sum = by_sha1.sha1_value
     left join courses as direct on learning.object_id = direct.activity_iri
-    left join context_courses on learning.statement_id = context_courses.statement_id
+    left join courses as context_courses
+        on learning.context_course_iri = context_courses.activity_iri
 )
 
 select

@@ -109,29 +109,29 @@ def test_the_ui_shows_every_asset(dagster_dev):
 
 
 def test_runs_launched_from_the_ui_wait_their_turn_and_succeed(dagster_dev):
-    """Two runs requested at once (plus the landing-zone sensor's own request) all succeed,
-    one after the other: a run holding the warehouse keeps the others queued."""
+    """A run requested from the UI and the landing-zone sensor's own request, at once, both
+    succeed, one after the other: a run holding the warehouse keeps the other queued."""
     client, settings = dagster_dev.client, dagster_dev.settings
     log_path, home = dagster_dev.log, dagster_dev.home
     # The daily schedule's request: the last complete day before the as-of date.
     day = (settings.as_of - timedelta(days=1)).isoformat()
-    run_ids = [
-        client.submit_job_execution(
-            FULL_BUILD_JOB,
-            repository_location_name="retention_pipeline",
-            tags={"dagster/partition": day},
-        )
-        for _ in range(2)
-    ]
+    run_id = client.submit_job_execution(
+        FULL_BUILD_JOB,
+        repository_location_name="retention_pipeline",
+        tags={"dagster/partition": day},
+    )
     finished = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
     deadline = time.monotonic() + 480
     while time.monotonic() < deadline:
-        if all(client.get_run_status(run_id) in finished for run_id in run_ids):
+        with DagsterInstance.from_config(str(home)) as instance:
+            statuses = [run.status for run in instance.get_runs()]
+        # The UI's run and the sensor's, whichever got the warehouse first.
+        if len(statuses) >= 2 and all(status in finished for status in statuses):
             break
         time.sleep(2)
-    statuses = [client.get_run_status(run_id) for run_id in run_ids]
     failures = [line for line in log_path.read_text().splitlines() if "FAILURE" in line]
-    assert statuses == [DagsterRunStatus.SUCCESS] * 2, "\n".join(failures[-5:])[-3000:]
+    assert client.get_run_status(run_id) == DagsterRunStatus.SUCCESS, "\n".join(failures[-5:])
+    assert statuses == [DagsterRunStatus.SUCCESS] * len(statuses) and len(statuses) >= 2
     assert query(settings, "select count(*) from marts.fct_learning_activity") == [(3,)]
 
     with DagsterInstance.from_config(str(home)) as instance:
