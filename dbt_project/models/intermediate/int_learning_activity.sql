@@ -20,13 +20,24 @@
 -- depends_on: {{ ref('int_statement_rebuild_days') }}
 {%- set days = queued_since_last_build('day') %}
 
-with statements as (
-    select * from {{ ref('stg_lms__statements') }}
+-- depends_on: {{ ref('stg_lms__statements') }}
+with source as (
+    -- The raw rows of the queued days only, staged exactly as stg_lms__statements stages them:
+    -- a filter on the view would come after its JSON extraction of the whole history.
+    select * from {{ source('raw', 'lms_statements') }}
     {%- if days is not none %}
         -- Offsets from UTC are under a day: a UTC date one day either side finds every
-        -- statement of a queued local day, with a filter DuckDB pushes into the scan.
-        where cast(event_at_utc as date) in ({{ date_literals(days, pad_days=1) }})
+        -- statement of a queued local day.
+        where cast(coalesce(timestamp_at, stored_at) as date) in (
+            {{ date_literals(days, pad_days=1) }}
+        )
     {%- endif %}
+),
+
+{{ stage_statements('source') }},
+
+statements as (
+    select * from typed
 ),
 
 voiding as (
