@@ -12,11 +12,22 @@
     try_cast(left(trim({{ column }}), 10) as date)
 {%- endmacro %}
 
-{% macro iso8601_duration_minutes(column) -%}
-    {#- xAPI result.duration, e.g. PT1H30M5S; years and months count as 365 and 30 days. -#}
-    {%- set parts = "regexp_extract(" ~ column ~ ", '^P(?:([0-9.]+)Y)?(?:([0-9.]+)M)?(?:([0-9.]+)W)?(?:([0-9.]+)D)?(?:T(?:([0-9.]+)H)?(?:([0-9.]+)M)?(?:([0-9.]+)S)?)?$', ['y', 'mo', 'w', 'd', 'h', 'mi', 's'])" -%}
-    case when regexp_full_match({{ column }}, '^P(?:[0-9.]+Y)?(?:[0-9.]+M)?(?:[0-9.]+W)?(?:[0-9.]+D)?(?:T(?:[0-9.]+H)?(?:[0-9.]+M)?(?:[0-9.]+S)?)?$')
-        and length({{ column }}) > 1 and right({{ column }}, 1) <> 'T' then
+{% macro iso8601_duration_parts(column) -%}
+    {#- xAPI result.duration (e.g. PT1H30M5S) split into its parts by one regex. A text that is
+        not a duration leaves every part empty. -#}
+    regexp_extract(
+        {{ column }},
+        '^P(?:([0-9.]+)Y)?(?:([0-9.]+)M)?(?:([0-9.]+)W)?(?:([0-9.]+)D)?(?:T(?:([0-9.]+)H)?(?:([0-9.]+)M)?(?:([0-9.]+)S)?)?$',
+        ['y', 'mo', 'w', 'd', 'h', 'mi', 's']
+    )
+{%- endmacro %}
+
+{% macro iso8601_duration_minutes(parts, column) -%}
+    {#- Minutes from iso8601_duration_parts; years and months count as 365 and 30 days. Null
+        unless the text was a duration with at least one part and no dangling `T`. -#}
+    case when concat_ws('', {{ parts }}.y, {{ parts }}.mo, {{ parts }}.w, {{ parts }}.d,
+            {{ parts }}.h, {{ parts }}.mi, {{ parts }}.s) <> ''
+        and right({{ column }}, 1) <> 'T' then
         coalesce(try_cast(nullif({{ parts }}.y, '') as double), 0) * 525600
         + coalesce(try_cast(nullif({{ parts }}.mo, '') as double), 0) * 43200
         + coalesce(try_cast(nullif({{ parts }}.w, '') as double), 0) * 10080

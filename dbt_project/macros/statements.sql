@@ -5,55 +5,82 @@
     incremental model filters the raw rows first and stages only those (one rule, two scans).
 -#}
 {% macro stage_statements(source_cte) -%}
+parsed as (
+    -- Each payload is parsed once for all the paths read below (one `->>` per path would
+    -- parse the whole statement again for each of them).
+    select
+        *,
+        json_extract_string(payload, [
+            '$.verb.id',
+            '$.actor.objectType',
+            '$.actor.account.name',
+            '$.actor.account.homePage',
+            '$.actor.mbox',
+            '$.actor.mbox_sha1sum',
+            '$.object.objectType',
+            '$.object.id',
+            '$.result.score.scaled',
+            '$.result.score.raw',
+            '$.result.score.min',
+            '$.result.score.max',
+            '$.result.success',
+            '$.result.completion',
+            '$.result.duration'
+        ]) as fields,
+        json_extract(payload, [
+            '$.context.contextActivities.parent', '$.context.contextActivities.grouping'
+        ]) as context_activities
+    from {{ source_cte }}
+),
+
 extracted as (
     select
         statement_id,
         stored_at,
         timestamp_at,
         coalesce(timestamp_at, stored_at) as event_at_utc,
-        payload ->> '$.verb.id' as verb_id,
-        coalesce(payload ->> '$.actor.objectType', 'Agent') as actor_object_type,
-        payload ->> '$.actor.account.name' as actor_account_name,
-        rtrim(payload ->> '$.actor.account.homePage', '/') as actor_account_homepage,
-        lower(regexp_replace(trim(payload ->> '$.actor.mbox'), '^mailto:', '', 'i')) as actor_email,
-        lower(trim(payload ->> '$.actor.mbox_sha1sum')) as actor_mbox_sha1sum,
-        coalesce(payload ->> '$.object.objectType', 'Activity') as object_type,
-        payload ->> '$.object.id' as object_id,
+        fields[1] as verb_id,
+        coalesce(fields[2], 'Agent') as actor_object_type,
+        fields[3] as actor_account_name,
+        rtrim(fields[4], '/') as actor_account_homepage,
+        lower(regexp_replace(trim(fields[5]), '^mailto:', '', 'i')) as actor_email,
+        lower(trim(fields[6])) as actor_mbox_sha1sum,
+        coalesce(fields[7], 'Activity') as object_type,
+        fields[8] as object_id,
         -- xAPI 1.0.3 wants arrays here; older clients send a single object, which LRSs accept.
         list_concat(
-            case json_type(payload, '$.context.contextActivities.parent')
-                when 'ARRAY'
-                    then json_extract_string(payload, '$.context.contextActivities.parent[*].id')
-                when 'OBJECT'
-                    then [payload ->> '$.context.contextActivities.parent.id']
+            case json_type(context_activities[1])
+                when 'ARRAY' then json_extract_string(context_activities[1], '$[*].id')
+                when 'OBJECT' then [context_activities[1] ->> '$.id']
                 else []
             end,
-            case json_type(payload, '$.context.contextActivities.grouping')
-                when 'ARRAY'
-                    then json_extract_string(payload, '$.context.contextActivities.grouping[*].id')
-                when 'OBJECT'
-                    then [payload ->> '$.context.contextActivities.grouping.id']
+            case json_type(context_activities[2])
+                when 'ARRAY' then json_extract_string(context_activities[2], '$[*].id')
+                when 'OBJECT' then [context_activities[2] ->> '$.id']
                 else []
             end
         ) as context_activity_ids,
-        try_cast(payload ->> '$.result.score.scaled' as double) as score_scaled,
-        try_cast(payload ->> '$.result.score.raw' as double) as score_raw,
-        try_cast(payload ->> '$.result.score.min' as double) as score_min,
-        try_cast(payload ->> '$.result.score.max' as double) as score_max,
-        try_cast(payload ->> '$.result.success' as boolean) as result_success,
-        try_cast(payload ->> '$.result.completion' as boolean) as result_completion,
-        payload ->> '$.result.duration' as result_duration,
+        try_cast(fields[9] as double) as score_scaled,
+        try_cast(fields[10] as double) as score_raw,
+        try_cast(fields[11] as double) as score_min,
+        try_cast(fields[12] as double) as score_max,
+        try_cast(fields[13] as boolean) as result_success,
+        try_cast(fields[14] as boolean) as result_completion,
+        fields[15] as result_duration,
+        {{ iso8601_duration_parts('fields[15]') }} as result_duration_parts,
         voids_statement_id,
         loaded_at,
         source_file,
         source_line
-    from {{ source_cte }}
+    from parsed
 ),
 
 typed as (
     select
         *,
         {{ verb_name('verb_id') }} as verb,
+        {{ iso8601_duration_minutes('result_duration_parts', 'result_duration') }}
+            as result_duration_minutes,
         verb_id = 'http://adlnet.gov/expapi/verbs/voided'
         and object_type = 'StatementRef' as is_voiding,
         -- Indexed at load (the same rule), so finding every voided id reads no JSON.

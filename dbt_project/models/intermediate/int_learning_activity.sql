@@ -177,7 +177,7 @@ measured as (
             " then (score_raw - score_min) / (score_max - score_min) end)",
             0.0, 1.0
         ) }} as scaled_score,
-        {{ clamp(iso8601_duration_minutes('result_duration'), none, 240.0) }} as learning_minutes,
+        {{ clamp('result_duration_minutes', none, 240.0) }} as learning_minutes,
         verb in ('passed', 'failed', 'scored')
         or score_scaled is not null
         or score_raw is not null as is_assessment,

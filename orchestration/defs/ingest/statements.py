@@ -78,6 +78,7 @@ def ensure_statement_tables(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 # xAPI 1.0.3 section 2.4.4.1: a voiding statement has this verb and a StatementRef object.
+# (_PARSE_SQL applies the same rule to the paths it has already read.)
 _VOIDS_SQL = """
 case when (j ->> '$.verb.id') = 'http://adlnet.gov/expapi/verbs/voided'
       and (j ->> '$.object.objectType') = 'StatementRef'
@@ -239,30 +240,44 @@ with decoded as (
         case when not bad_utf8 and json_valid(line) then line::json end as j
     from _statement_lines
 ),
-fields as (
+members as (
+    -- Every path read below, from one parse of each line (one `->>` per path would parse the
+    -- whole statement again for each).
     select
         *,
         json_type(j) as j_type,
-        j ->> '$.id' as id_text,
+        json_extract_string(j, [
+            '$.id', '$.stored', '$.timestamp', '$.objectType',
+            '$.verb.id', '$.object.objectType', '$.object.id'
+        ]) as m,
+        json_type(j, ['$.actor', '$.object']) as member_types
+    from decoded
+),
+fields as (
+    select
+        *,
+        m[1] as id_text,
         -- Like an LRS, assign what the sender may leave out: an id (here derived from the
         -- content, so a re-delivered copy still deduplicates) and `stored` (the load time).
         coalesce(
-            try_cast(j ->> '$.id' as uuid),
-            case when (j ->> '$.id') is null then cast(regexp_replace(
+            try_cast(m[1] as uuid),
+            case when m[1] is null then cast(regexp_replace(
                 md5(line), '^(.{8})(.{4})(.{4})(.{4})(.{12})$', '\1-\2-\3-\4-\5'
             ) as uuid) end
         ) as statement_id,
-        (j ->> '$.id') is null as id_assigned,
-        j ->> '$.stored' as stored_text,
-        j ->> '$.timestamp' as timestamp_text,
+        m[1] is null as id_assigned,
+        m[2] as stored_text,
+        m[3] as timestamp_text,
         coalesce(
-            timezone('UTC', try_cast(j ->> '$.stored' as timestamptz)),
-            case when (j ->> '$.stored') is null then timezone('UTC', current_timestamp) end
+            timezone('UTC', try_cast(m[2] as timestamptz)),
+            case when m[2] is null then timezone('UTC', current_timestamp) end
         ) as stored_at,
-        (j ->> '$.stored') is null as stored_assigned,
-        timezone('UTC', try_cast(j ->> '$.timestamp' as timestamptz)) as timestamp_at,
-        {voids} as voids_statement_id
-    from decoded
+        m[2] is null as stored_assigned,
+        timezone('UTC', try_cast(m[3] as timestamptz)) as timestamp_at,
+        -- _VOIDS_SQL's rule, on the paths already read.
+        case when m[5] = 'http://adlnet.gov/expapi/verbs/voided' and m[6] = 'StatementRef'
+            then try_cast(m[7] as uuid) end as voids_statement_id
+    from members
 )
 select
     *,
@@ -270,13 +285,13 @@ select
         when bad_utf8 then 'not valid UTF-8'
         when j is null then 'invalid JSON (truncated or not JSON)'
         when j_type <> 'OBJECT' then 'not a JSON object'
-        when (j ->> '$.objectType') = 'SubStatement'
+        when m[4] = 'SubStatement'
             then 'a SubStatement is only valid as the object of a statement'
         when statement_id is null then 'id ' || id_text || ' is not a UUID'
-        when json_type(j, '$.actor') is distinct from 'OBJECT'
+        when member_types[1] is distinct from 'OBJECT'
             then 'missing required field: actor'
-        when (j ->> '$.verb.id') is null then 'missing required field: verb.id'
-        when json_type(j, '$.object') is distinct from 'OBJECT'
+        when m[5] is null then 'missing required field: verb.id'
+        when member_types[2] is distinct from 'OBJECT'
             then 'missing required field: object'
         when stored_at is null
             then 'stored ' || stored_text || ' is not an ISO 8601 timestamp'
@@ -285,7 +300,6 @@ select
     end as problem
 from fields
 """
-_PARSE_SQL = _PARSE_SQL.replace("{voids}", _VOIDS_SQL)
 
 _RANK_SQL = f"""
 create or replace temp table _statement_candidates as
