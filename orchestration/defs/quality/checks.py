@@ -2,7 +2,6 @@
 error-severity expectations; failed checks carry the failing expectations and send alerts."""
 
 import os
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -17,10 +16,6 @@ from orchestration.defs.resources import PipelineConfig
 from orchestration.settings import PipelineSettings
 
 CHECK_NAME = "expectation_suite"
-# Run tags naming a run's partitions: one day, or a range of days (a backfill in one run).
-PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def suite_asset_key(suite: Suite) -> dg.AssetKey:
@@ -64,10 +59,7 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
         warehouse: DuckDBResource,
     ) -> dg.AssetCheckResult:
         settings = pipeline.settings
-        window = run_window(context, settings) if suite.partition_filter else None
         with warehouse.get_connection() as conn:
-            if window is not None:
-                set_window_variables(conn, context, window, settings.lookback_days)
             run = validate_suite(
                 conn,
                 suite,
@@ -77,12 +69,10 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
                 batch_rows=batch_rows(),
                 memory_limit=os.environ.get("PIPELINE_QUALITY_MEMORY_LIMIT") or "1GB",
                 restore_memory_limit=settings.duckdb_memory_limit,
-                row_filter=suite.partition_filter if window is not None else None,
             )
-        scope = "" if window is None else f" written for {window[0]}..{window[1]}"
         context.log.info(
             f"{suite.name}: {len(run.outcomes) - len(run.skipped)} expectations over "
-            f"{run.rows:,} rows{scope} in {run.batches} batch(es), {len(run.failed)} failed, "
+            f"{run.rows:,} rows in {run.batches} batch(es), {len(run.failed)} failed, "
             f"{run.seconds:.1f}s"
         )
         alerts = AlertSettings.from_env()
@@ -97,43 +87,6 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
         return check_result(run, delivered)
 
     return _check
-
-
-def run_window(
-    context: dg.AssetCheckExecutionContext, settings: PipelineSettings
-) -> tuple[date, date] | None:
-    """(first day, last day) of a run for some day partitions; None for a whole-history run
-    or a run without partitions, which validate every row."""
-    from orchestration.defs.partitions import statement_days
-
-    tags = context.run.tags
-    start = tags.get(PARTITION_TAG) or tags.get(RANGE_START_TAG)
-    end = tags.get(PARTITION_TAG) or tags.get(RANGE_END_TAG)
-    if not start or not end:
-        return None
-    if start == statement_days(settings).get_first_partition_key():
-        return None
-    return date.fromisoformat(start), date.fromisoformat(end)
-
-
-def set_window_variables(
-    conn, context: dg.AssetCheckExecutionContext, window, lookback_days: int
-) -> None:
-    """The DuckDB variables a suite's partition_filter may use."""
-    record = context.instance.get_run_record_by_id(context.run.run_id)
-    started = record.start_time if record is not None else None
-    conn.execute(f"set variable window_start = date '{window[0].isoformat()}'")
-    conn.execute(f"set variable window_end = date '{window[1].isoformat()}'")
-    conn.execute(f"set variable lookback_days = {int(lookback_days)}")  # PIPELINE_LOOKBACK_DAYS
-    # Without a start time every row counts as written by this run: all are validated.
-    conn.execute(
-        "set variable run_started_at = "
-        + (
-            f"timezone('UTC', to_timestamp({float(started)}))"
-            if started
-            else "'-infinity'::timestamp"
-        )
-    )
 
 
 def check_result(run: SuiteRun, delivered: list[str] | None = None) -> dg.AssetCheckResult:

@@ -24,7 +24,7 @@ import duckdb
 import great_expectations as gx
 import pandas as pd
 
-from orchestration.defs.quality.suites import UNIQUE_EXPECTATIONS, Expectation, Suite
+from orchestration.defs.quality.suites import Expectation, Suite
 
 DEFAULT_BATCH_ROWS = 500_000
 # DuckDB's share while a suite runs: its buffer pool would otherwise keep every column it read.
@@ -110,15 +110,10 @@ def validate_suite(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
     restore_memory_limit: str | None = None,
-    row_filter: str | None = None,
 ) -> SuiteRun:
     """Validate `suite` against its table; DuckDB's memory limit is lowered meanwhile, then set
-    to `restore_memory_limit` (the run's PIPELINE_DUCKDB_MEMORY_LIMIT), else DuckDB's default.
-
-    With `row_filter` (SQL over the table: the rows a partitioned run wrote), row expectations
-    judge only those rows, and uniqueness also counts older rows sharing a key with them; table
-    metrics (volume, freshness) still cover the whole table."""
-    args = (conn, suite, as_of, docs_dir, run_name, batch_rows, row_filter)
+    to `restore_memory_limit` (the run's PIPELINE_DUCKDB_MEMORY_LIMIT), else DuckDB's default."""
+    args = (conn, suite, as_of, docs_dir, run_name, batch_rows)
     if not memory_limit:
         return _validate(*args)
     conn.execute(f"set memory_limit = '{memory_limit}'")
@@ -132,7 +127,7 @@ def validate_suite(
             conn.execute("reset memory_limit")
 
 
-def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows, row_filter) -> SuiteRun:
+def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows) -> SuiteRun:
     started = time.monotonic()
     table = _quoted(suite.table)
     # The end of the as-of day: "not after as_of" for dates and timestamps alike.
@@ -141,8 +136,7 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows, row_filter) ->
     table_types = dict(
         conn.execute(f"select column_name, column_type from (describe {table})").fetchall()
     )
-    in_scope = f" where coalesce(({row_filter}), false)" if row_filter else ""
-    row_count = conn.execute(f"select count(*) from {table}{in_scope}").fetchone()[0]
+    row_count = conn.execute(f"select count(*) from {table}").fetchone()[0]
 
     available, missing = _row_columns(conn, suite, table, table_types)
     context = _gx_context(docs_dir)
@@ -182,7 +176,7 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows, row_filter) ->
         merged = {e.index: _Accumulator(e, datetimes) for e in row_expectations}
         gx_suite = _gx_suite(context, suite, row_expectations, "rows", parameters, datetimes)
         if batch_count > 1:
-            _stage_rows(conn, table + in_scope, values, [_ident(c) for c in key], batch_count)
+            _stage_rows(conn, table, values, [_ident(c) for c in key], batch_count)
         # GX leaves reference cycles holding each batch, so each is collected after use. What
         # existed before is frozen meanwhile: a full collection took 0.25 s per batch.
         gc.freeze()
@@ -191,7 +185,7 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows, row_filter) ->
                 if batch_count > 1:
                     query = f"select {select} from {_STAGED} where {_BATCH} = {part}"
                 else:
-                    query = f"select {select} from (select {values} from {table}{in_scope})"
+                    query = f"select {select} from (select {values} from {table})"
                 frame = conn.execute(query).df()
                 with _without_fingerprints():
                     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
@@ -210,12 +204,6 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows, row_filter) ->
         finally:
             gc.unfreeze()
             conn.execute(f"drop table if exists {_STAGED}")
-        if row_filter:
-            for accumulator in merged.values():
-                if accumulator.expectation.type in UNIQUE_EXPECTATIONS:
-                    accumulator.add_outside(
-                        _shared_keys(conn, suite, table, row_filter, accumulator.expectation)
-                    )
         for index, accumulator in merged.items():
             outcomes[index], results[index] = accumulator.outcome()
 
@@ -294,12 +282,6 @@ class _Accumulator:
             value = self._shown(self.expectation.columns[0], item["value"])
             key = repr(value)
             self.value_counts[key] = self.value_counts.get(key, 0) + item["count"]
-
-    def add_outside(self, rows: int) -> None:
-        """Rows outside the validated ones that share a key with them: duplicates as well."""
-        self.unexpected_count += rows
-        self.element_count += rows
-        self.batch_failed |= rows > 0
 
     def _shown(self, column: str, value: Any) -> Any:
         value = _plain(value)
@@ -477,22 +459,6 @@ def _value_list(needed, derived) -> str:
         f"({derived[name]}) as {_ident(name)}" if name in derived else _ident(name)
         for name in needed
     )
-
-
-def _shared_keys(conn, suite: Suite, table: str, row_filter: str, expectation) -> int:
-    """Rows outside `row_filter` whose key (the expectation's columns) a row inside has too."""
-    key = ", ".join(
-        f"({suite.columns[c]}) as {_ident(c)}" if c in suite.columns else _ident(c)
-        for c in expectation.columns
-    )
-    names = ", ".join(_ident(c) for c in expectation.columns)
-    return conn.execute(
-        f"""
-        select count(*)
-        from (select {key} from {table} where not coalesce(({row_filter}), false)) as outside
-        semi join (select {key} from {table} where coalesce(({row_filter}), false)) as inside
-            using ({names})"""
-    ).fetchone()[0]
 
 
 def _stage_rows(conn, table: str, values: str, key: list[str], batch_count: int) -> None:

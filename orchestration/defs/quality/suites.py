@@ -16,11 +16,6 @@ pipeline how to validate it at scale:
 - `table_metrics`: one-row aggregates computed in DuckDB (name -> SQL expression), for volume,
   freshness and other whole-table facts. An expectation whose columns are all table metrics is
   validated against that single row instead of the table's rows.
-- `partition_filter`: for a table written by day partitions, a SQL predicate selecting the rows a
-  run for some days wrote; it may use `getvariable('window_start')` / `'window_end'` (the run's
-  first and last day), `getvariable('lookback_days')` and `getvariable('run_started_at')` (UTC).
-  A daily run then validates those rows only (uniqueness still against the whole table); a
-  whole-history run validates them all.
 """
 
 from __future__ import annotations
@@ -97,7 +92,6 @@ class Suite:
     expectations: tuple[Expectation, ...]
     absent_columns: str  # "skip" (optional extract columns) or "fail"
     raw: dict[str, Any] = field(repr=False, compare=False)
-    partition_filter: str | None = None  # the rows a partitioned run wrote (see above)
 
     @property
     def schema_and_table(self) -> tuple[str, str]:
@@ -198,7 +192,6 @@ def load_suite(path: Path) -> Suite:
         expectations=tuple(expectations),
         absent_columns=absent,
         raw=raw,
-        partition_filter=meta.get("partition_filter") or None,
     )
 
 
