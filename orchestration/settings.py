@@ -91,20 +91,8 @@ class PipelineSettings:
             raise SettingsError(
                 f"PIPELINE_TIMEZONE={timezone!r} is not an IANA time zone (e.g. Europe/Paris)"
             ) from exc
-        as_of_text = env.get("PIPELINE_AS_OF") or ""
-        try:
-            as_of = date.fromisoformat(as_of_text) if as_of_text else date.today()
-        except ValueError as exc:
-            raise SettingsError(
-                f"PIPELINE_AS_OF={as_of_text!r} is not an ISO date (YYYY-MM-DD)"
-            ) from exc
-        start_text = env.get("PIPELINE_PARTITION_START") or "2024-01-01"
-        try:
-            partition_start = date.fromisoformat(start_text)
-        except ValueError as exc:
-            raise SettingsError(
-                f"PIPELINE_PARTITION_START={start_text!r} is not an ISO date (YYYY-MM-DD)"
-            ) from exc
+        as_of = _date(env, "PIPELINE_AS_OF", None)
+        partition_start = _date(env, "PIPELINE_PARTITION_START", date(2024, 1, 1))
         memory_limit = env.get("PIPELINE_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
         if not _MEMORY.match(memory_limit):
             raise SettingsError(
@@ -116,13 +104,13 @@ class PipelineSettings:
             warehouse=_path(env, "PIPELINE_WAREHOUSE", "data/warehouse.duckdb"),
             publish_dir=_path(env, "PIPELINE_PUBLISH_DIR", "data/published"),
             timezone=timezone,
-            as_of=as_of,
+            as_of=as_of or date.today(),
             account_homepage=env.get("PIPELINE_ACCOUNT_HOMEPAGE") or None,
             schedule_cron=env.get("PIPELINE_SCHEDULE_CRON") or "0 6 * * *",
             schedule_timezone=env.get("PIPELINE_SCHEDULE_TIMEZONE") or timezone,
             partition_start=partition_start,
             lookback_days=_number(env, "PIPELINE_LOOKBACK_DAYS", 3, int, minimum=0),
-            as_of_fixed=bool(as_of_text),
+            as_of_fixed=as_of is not None,
             lrs=LrsSettings.from_env(env),
             duckdb_memory_limit=memory_limit.strip(),
             duckdb_threads=_number(env, "PIPELINE_DUCKDB_THREADS", None, int, minimum=1),
@@ -153,6 +141,16 @@ def default_duckdb_threads() -> int:
 def _path(env: dict[str, str], name: str, default: str) -> Path:
     # Relative paths are relative to where the user runs the command, as for any CLI.
     return Path(env.get(name) or default).expanduser().resolve()
+
+
+def _date(env: dict[str, str], name: str, default: date | None) -> date | None:
+    text = env.get(name) or ""
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={text!r} is not an ISO date (YYYY-MM-DD)") from exc
 
 
 def _number(env: dict[str, str], name: str, default, kind, *, minimum):
