@@ -11,7 +11,7 @@ from orchestration.defs.ingest import assets as ingest_assets
 from orchestration.defs.lrs import assets as lrs_assets
 from orchestration.defs.publish import assets as publish_assets
 from orchestration.defs.quality import checks as quality_checks
-from orchestration.defs.quality.graph import pipeline_asset_keys
+from orchestration.defs.quality.graph import asset_keys_of
 from orchestration.defs.report import assets as report_assets
 from orchestration.defs.resources import PipelineConfig, warehouse_resource
 from orchestration.settings import PipelineSettings
@@ -19,12 +19,14 @@ from orchestration.settings import PipelineSettings
 
 def build_definitions(settings: PipelineSettings | None = None) -> dg.Definitions:
     settings = settings or PipelineSettings.from_env()
+    ingest = ingest_assets.build_defs(settings)
+    dbt = dbt_assets.build_defs(settings)
     # Checks and publication cover whichever suites' tables and SPEC marts exist as assets now.
-    asset_keys = pipeline_asset_keys(settings)
+    asset_keys = asset_keys_of(ingest, dbt)
     merged = dg.Definitions.merge(
         lrs_assets.build_defs(settings),
-        ingest_assets.build_defs(settings),
-        dbt_assets.build_defs(settings),
+        ingest,
+        dbt,
         jobs.defs,
         automation.build_defs(settings),
         quality_checks.build_defs(asset_keys),

@@ -1,18 +1,10 @@
-"""The asset keys this code location defines, looked up at load time from the ingest and dbt
-modules, so checks and publication follow the dbt project as marts are added."""
+"""The asset keys of some Definitions, so checks and publication follow the assets that exist
+(the dbt project's marts, the raw extracts) as they are added."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.settings import PipelineSettings
 
-
-def pipeline_asset_keys(settings: PipelineSettings) -> set[dg.AssetKey]:
-    from orchestration.defs.dbt.assets import build_dbt_assets
-    from orchestration.defs.ingest.assets import build_statements_asset, csv_assets
-
-    keys: set[dg.AssetKey] = set()
-    for assets_def in [*build_dbt_assets(settings), *csv_assets, build_statements_asset(settings)]:
-        keys |= set(assets_def.keys)
-    return keys
+def asset_keys_of(*definitions: dg.Definitions) -> set[dg.AssetKey]:
+    return {key for defs in definitions for asset in defs.assets or [] for key in asset.keys}
