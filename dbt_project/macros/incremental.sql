@@ -1,8 +1,9 @@
 {#-
     Day-partitioned incremental builds. `int_statement_rebuild_days` queues the event days a run
     must rebuild; each incremental model rebuilds every day (or ISO week) queued after its own
-    last build. The queue is read once, before the model changes anything, and rendered as date
-    literals, so DuckDB prunes the statement scan instead of joining against the queue.
+    last build. The queue is read while the model's SQL and its pre-hook are rendered, so before the
+    model changes anything, and rendered as date literals, so DuckDB filters the statement scan
+    instead of joining against the queue.
 -#}
 
 {% macro queued_since_last_build(grain='day') -%}
