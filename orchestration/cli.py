@@ -7,10 +7,14 @@ import logging
 import os
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration.settings import PipelineSettings, SettingsError
+
+if TYPE_CHECKING:  # the run's modules load with `run`, not with `generate`
+    from orchestration.defs.rebuild import Window
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,11 +34,27 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser(
         "run", help="ingest, build, check and publish everything in the landing zone"
     )
-    run.add_argument(
+    days = run.add_mutually_exclusive_group()
+    days.add_argument(
         "--day",
-        type=date.fromisoformat,
+        type=_iso_day,
         default=None,
-        help="run the daily job for one day (YYYY-MM-DD) instead of the whole history",
+        help="rebuild one event day (YYYY-MM-DD), as the daily schedule does, instead of the "
+        "whole history",
+    )
+    days.add_argument(
+        "--from",
+        dest="first",
+        type=_iso_day,
+        default=None,
+        help="backfill: rebuild the event days from this one (YYYY-MM-DD) ...",
+    )
+    run.add_argument(
+        "--to",
+        dest="last",
+        type=_iso_day,
+        default=None,
+        help="... to this one (default: the last complete day before the as-of date)",
     )
     run.add_argument(
         "--timings",
@@ -46,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "generate":
             return _generate(args)
-        return _run(PipelineSettings.from_env(), day=args.day, timings=args.timings)
+        settings = PipelineSettings.from_env()
+        return _run(settings, window_of(args, settings.as_of), timings=args.timings)
     except (SettingsError, ValueError) as exc:
         print(f"retention-pipeline: {exc}", file=sys.stderr)
         return 2
@@ -72,11 +93,33 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(settings: PipelineSettings, day: date | None = None, timings: Path | None = None) -> int:
+def _iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def window_of(args: argparse.Namespace, as_of: date) -> Window:
+    """The days `run` rebuilds: --day D, --from A [--to B], or the whole history."""
+    from orchestration.defs.rebuild import Window, check_window
+
+    if args.last and not args.first:
+        raise ValueError("--to needs --from: `run --from 2024-06-01 --to 2024-06-30`")
+    if args.day:
+        return check_window(args.day, args.day, as_of, first_name="--day", last_name="--day")
+    if args.first:
+        last = args.last or as_of - timedelta(days=1)
+        return check_window(args.first, last, as_of, first_name="--from", last_name="--to")
+    return Window()
+
+
+def _run(settings: PipelineSettings, window: Window, timings: Path | None = None) -> int:
     import dagster as dg
 
     from orchestration.definitions import build_definitions
     from orchestration.defs.jobs import FULL_BUILD_JOB
+    from orchestration.defs.rebuild import run_config, run_tags
     from orchestration.defs.summary import run_summary
 
     if not settings.landing_dir.is_dir():
@@ -89,7 +132,7 @@ def _run(settings: PipelineSettings, day: date | None = None, timings: Path | No
     print(f"Landing zone: {settings.landing_dir}")
     print(f"Warehouse:    {settings.warehouse}")
     print(f"As of {settings.as_of}, time zone {settings.timezone}", flush=True)
-    print(f"Days: {day.isoformat() if day else 'the whole history'}", flush=True)
+    print(f"Days: {window.describe()}", flush=True)
     started = time.monotonic()
     defs = build_definitions(settings)
     job = defs.resolve_job_def(FULL_BUILD_JOB)
@@ -101,8 +144,8 @@ def _run(settings: PipelineSettings, day: date | None = None, timings: Path | No
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        **partition_selection(job.partitions_def, day),
+        run_config=run_config(window) | {"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        tags=run_tags(window),
     )
     elapsed = time.monotonic() - started
     logging.getLogger("dagster").handlers.clear()
@@ -133,30 +176,19 @@ def _run(settings: PipelineSettings, day: date | None = None, timings: Path | No
     return 0
 
 
-def partition_selection(partitions, day: date | None) -> dict:
-    """`execute_in_process` arguments: one day's partition, or every day in one run."""
-    from orchestration.defs.partitions import whole_history_tags
-
-    if day is None:
-        return {"tags": whole_history_tags(partitions)}
-    key = day.isoformat()
-    if not partitions.has_partition_key(key):
-        raise ValueError(
-            f"--day {key} is not a partition: days run from {partitions.get_first_partition_key()} "
-            f"(PIPELINE_PARTITION_START) to {partitions.get_last_partition_key()}"
-        )
-    return {"partition_key": key}
-
-
 def _write_timings(path: Path, instance, result, elapsed: float) -> None:
-    """Each step's wall time, as the instance recorded it (the Runs page shows the same)."""
+    """Each step's wall time, as the instance recorded it (the Runs page shows the same), and
+    the part of it spent in the engines (`engine_seconds` on the step's outputs and checks)."""
     import json
 
+    engine = _engine_seconds(result.all_events)
     steps = [
         {
             "step": stats.step_key,
             "status": stats.status.value if stats.status else None,
+            "started_at": stats.start_time,
             "seconds": round((stats.end_time or stats.start_time) - stats.start_time, 3),
+            "engine_seconds": engine.get(stats.step_key, 0.0),
         }
         for stats in sorted(
             instance.get_run_step_stats(result.run_id), key=lambda s: s.start_time or 0
@@ -165,6 +197,25 @@ def _write_timings(path: Path, instance, result, elapsed: float) -> None:
     ]
     payload = {"run_id": result.run_id, "success": result.success, "seconds": elapsed}
     path.write_text(json.dumps(payload | {"steps": steps}, indent=2))
+
+
+def _engine_seconds(events) -> dict[str, float]:
+    """Per step, the largest `engine_seconds` its materializations and checks recorded (a
+    multi-asset step stamps the same time on each output)."""
+    from orchestration.defs.timing import ENGINE_SECONDS
+
+    seconds: dict[str, float] = {}
+    for event in events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            metadata = event.event_specific_data.materialization.metadata
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            metadata = event.event_specific_data.metadata
+        else:
+            continue
+        if ENGINE_SECONDS in metadata:
+            value = float(metadata[ENGINE_SECONDS].value)
+            seconds[event.step_key] = max(seconds.get(event.step_key, 0.0), value)
+    return seconds
 
 
 def _failures(result) -> list[str]:

@@ -19,11 +19,11 @@ from orchestration.settings import PipelineSettings
 
 def build_definitions(settings: PipelineSettings | None = None) -> dg.Definitions:
     settings = settings or PipelineSettings.from_env()
-    ingest = ingest_assets.build_defs(settings)
-    dbt = dbt_assets.build_defs(settings)
+    ingest = ingest_assets.build_defs()
+    dbt = dbt_assets.build_defs()
     # Checks and publication cover whichever suites' tables and SPEC marts exist as assets now.
     asset_keys = asset_keys_of(ingest, dbt)
-    merged = dg.Definitions.merge(
+    return dg.Definitions.merge(
         lrs_assets.build_defs(settings),
         ingest,
         dbt,
@@ -40,30 +40,6 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
             },
             # One process writes the DuckDB file at a time: steps run in the run's own process.
             executor=dg.in_process_executor,
-        ),
-    )
-    return _one_run_per_backfill(merged)
-
-
-def _one_run_per_backfill(defs: dg.Definitions) -> dg.Definitions:
-    """Every asset backfills a range of days in one run, never one run per day: DuckDB takes one
-    writer at a time, and `dagster asset materialize --partition-range` requires it."""
-    single_run = dg.BackfillPolicy.single_run()
-    assets = [
-        asset.with_attributes(backfill_policy=single_run)
-        if isinstance(asset, dg.AssetsDefinition) and asset.backfill_policy is None
-        else asset
-        for asset in defs.assets or []
-    ]
-    return dg.Definitions.merge(
-        dg.Definitions(assets=assets),
-        dg.Definitions(
-            asset_checks=defs.asset_checks,
-            jobs=defs.jobs,
-            schedules=defs.schedules,
-            sensors=defs.sensors,
-            resources=defs.resources,
-            executor=defs.executor,
         ),
     )
 

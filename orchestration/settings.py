@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,8 +71,6 @@ class PipelineSettings:
     account_homepage: str | None
     schedule_cron: str = "0 6 * * *"
     schedule_timezone: str = "UTC"
-    # The first day a backfill can name; statements before it are still built, with the first run.
-    partition_start: date = date(2024, 1, 1)
     # A day's run also rebuilds this many days before it, for statements that arrive late.
     lookback_days: int = 3
     lrs: LrsSettings | None = None
@@ -84,15 +82,21 @@ class PipelineSettings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> PipelineSettings:
         env = dict(os.environ if env is None else env)
-        timezone = env.get("PIPELINE_TIMEZONE") or "UTC"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        timezone = _timezone(env, "PIPELINE_TIMEZONE", "UTC")
+        schedule_timezone = _timezone(env, "PIPELINE_SCHEDULE_TIMEZONE", timezone)
+        schedule_cron = env.get("PIPELINE_SCHEDULE_CRON") or "0 6 * * *"
+        if not _is_cron(schedule_cron):
             raise SettingsError(
-                f"PIPELINE_TIMEZONE={timezone!r} is not an IANA time zone (e.g. Europe/Paris)"
-            ) from exc
+                f"PIPELINE_SCHEDULE_CRON={schedule_cron!r} is not a cron schedule "
+                "(five fields, e.g. '0 6 * * *' for 06:00 every day)"
+            )
         as_of = _date(env, "PIPELINE_AS_OF", None)
-        partition_start = _date(env, "PIPELINE_PARTITION_START", date(2024, 1, 1))
+        if as_of is not None and as_of > today(timezone):
+            raise SettingsError(
+                f"PIPELINE_AS_OF={as_of.isoformat()} is after today ({today(timezone)} in "
+                f"{timezone}): weeks after today have no data yet. Set a past date, or unset it "
+                "for today"
+            )
         memory_limit = env.get("PIPELINE_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
         if not _MEMORY.match(memory_limit):
             raise SettingsError(
@@ -104,11 +108,10 @@ class PipelineSettings:
             warehouse=_path(env, "PIPELINE_WAREHOUSE", "data/warehouse.duckdb"),
             publish_dir=_path(env, "PIPELINE_PUBLISH_DIR", "data/published"),
             timezone=timezone,
-            as_of=as_of or date.today(),
+            as_of=as_of or today(timezone),
             account_homepage=env.get("PIPELINE_ACCOUNT_HOMEPAGE") or None,
-            schedule_cron=env.get("PIPELINE_SCHEDULE_CRON") or "0 6 * * *",
-            schedule_timezone=env.get("PIPELINE_SCHEDULE_TIMEZONE") or timezone,
-            partition_start=partition_start,
+            schedule_cron=schedule_cron,
+            schedule_timezone=schedule_timezone,
             lookback_days=_number(env, "PIPELINE_LOOKBACK_DAYS", 3, int, minimum=0),
             as_of_fixed=as_of is not None,
             lrs=LrsSettings.from_env(env),
@@ -130,12 +133,36 @@ class PipelineSettings:
         }
 
 
+def today(timezone: str) -> date:
+    """Today's date in the company time zone: the as-of date when PIPELINE_AS_OF is unset."""
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
 def default_duckdb_threads() -> int:
     """DuckDB's own default: one thread per core this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _timezone(env: dict[str, str], name: str, default: str) -> str:
+    timezone = env.get(name) or default
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(
+            f"{name}={timezone!r} is not an IANA time zone (e.g. Europe/Paris)"
+        ) from exc
+    return timezone
+
+
+def _is_cron(text: str) -> bool:
+    # Dagster's own test of the schedules it accepts (imported here, not with the module, which
+    # loads without Dagster).
+    from dagster._utils.schedules import is_valid_cron_string
+
+    return is_valid_cron_string(text)
 
 
 def _path(env: dict[str, str], name: str, default: str) -> Path:
@@ -162,5 +189,6 @@ def _number(env: dict[str, str], name: str, default, kind, *, minimum):
     except ValueError:
         value = None
     if value is None or value < minimum:
-        raise SettingsError(f"{name}={text!r} is not a {kind.__name__} >= {minimum}")
+        noun = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name}={text!r} is not {noun} >= {minimum}")
     return value

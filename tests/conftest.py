@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -22,10 +22,6 @@ def settings_for(root: Path, **overrides: str) -> PipelineSettings:
         "PIPELINE_AS_OF": "2024-06-30",
         "PIPELINE_TIMEZONE": "UTC",
     } | overrides
-    # Day partitions for the last few weeks only: a whole-history run records one
-    # materialization per partition, and older days are built all the same.
-    as_of = date.fromisoformat(env["PIPELINE_AS_OF"])
-    env.setdefault("PIPELINE_PARTITION_START", (as_of - timedelta(days=42)).isoformat())
     return PipelineSettings.from_env(env)
 
 
@@ -35,24 +31,38 @@ def run_pipeline(
     day: str | None = None,
     instance=None,
 ):
-    """Materialize every asset (or a selection) in-process, as `retention-pipeline run` does:
-    over the whole history, or for one `day` as the daily schedule does."""
-    from datetime import date
-
+    """Materialize every asset in-process, as `retention-pipeline run` does: over the whole
+    history, or for one `day` as the daily schedule does. A `selection` of one asset runs with
+    the default config (the last complete day)."""
     import dagster as dg
 
-    from orchestration.cli import partition_selection
     from orchestration.definitions import build_definitions
     from orchestration.defs.jobs import FULL_BUILD_JOB
+    from orchestration.defs.rebuild import Window, run_config
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def(FULL_BUILD_JOB)
+    window = Window(date.fromisoformat(day), date.fromisoformat(day)) if day else Window()
     return job.execute_in_process(
         raise_on_error=False,
         instance=instance or dg.DagsterInstance.ephemeral(),
-        **({"asset_selection": [dg.AssetKey.from_user_string(selection)]} if selection else {}),
-        **partition_selection(job.partitions_def, date.fromisoformat(day) if day else None),
+        **(
+            {"asset_selection": [dg.AssetKey.from_user_string(selection)]}
+            if selection
+            else {"run_config": run_config(window)}
+        ),
     )
+
+
+def last_queue(settings) -> tuple[list[date], list[str]]:
+    """The days the latest run queued, and why."""
+    rows = query(
+        settings,
+        """select event_date, reasons from intermediate.int_statement_rebuild_days
+           where queued_at = (select max(queued_at) from intermediate.int_statement_rebuild_days)
+           order by event_date""",
+    )
+    return [day for day, _ in rows], sorted({r for _, reasons in rows for r in reasons})
 
 
 def query(settings: PipelineSettings, sql: str, params: list | None = None) -> list[tuple]:

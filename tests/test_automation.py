@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
 from orchestration.definitions import build_definitions
+from orchestration.defs.rebuild import RebuildDays, Window, resolve
 from orchestration.defs.resources import WAREHOUSE_POOL
 from tests.conftest import settings_for
 from tests.landing import build_landing
@@ -28,6 +31,19 @@ def test_daily_schedule_time_and_zone_come_from_settings(defs):
     assert schedule.cron_schedule == "30 5 * * 1-5"
     assert schedule.execution_timezone == "Europe/Paris"
     assert schedule.job_name == "retention_pipeline"
+
+
+def test_the_schedule_asks_once_a_day_for_a_run_with_the_default_window(defs):
+    """The default run config rebuilds the last complete day before the run's as-of date."""
+    definitions, _ = defs
+    schedule = definitions.resolve_schedule_def("daily_pipeline")
+    tick = datetime(2024, 7, 1, 5, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
+        (request,) = schedule.evaluate_tick(context).run_requests
+    assert request.run_key == "2024-07-01"
+    assert not request.run_config
+    assert resolve(RebuildDays(), date(2024, 7, 1)) == Window(date(2024, 6, 30), date(2024, 6, 30))
 
 
 def test_sensor_requests_a_run_only_when_files_land_or_change(defs):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,7 +19,8 @@ from dagster import DagsterInstance, DagsterRunStatus
 from dagster_graphql import DagsterGraphQLClient
 
 from orchestration.defs.jobs import FULL_BUILD_JOB
-from tests.conftest import query, settings_for
+from orchestration.defs.rebuild import DBT_STEP
+from tests.conftest import last_queue, query, settings_for
 from tests.landing import build_landing
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +48,6 @@ def dagster_dev(tmp_path_factory):
         | {
             "PIPELINE_LANDING_DIR": str(settings.landing_dir),
             "PIPELINE_PUBLISH_DIR": str(settings.publish_dir),
-            "PIPELINE_PARTITION_START": settings.partition_start.isoformat(),
             "DAGSTER_HOME": str(home),
         }
     )
@@ -113,12 +112,9 @@ def test_runs_launched_from_the_ui_wait_their_turn_and_succeed(dagster_dev):
     succeed, one after the other: a run holding the warehouse keeps the other queued."""
     client, settings = dagster_dev.client, dagster_dev.settings
     log_path, home = dagster_dev.log, dagster_dev.home
-    # The daily schedule's request: the last complete day before the as-of date.
-    day = (settings.as_of - timedelta(days=1)).isoformat()
+    # What "Materialize all" launches: the default config, the last complete day.
     run_id = client.submit_job_execution(
-        FULL_BUILD_JOB,
-        repository_location_name="retention_pipeline",
-        tags={"dagster/partition": day},
+        FULL_BUILD_JOB, repository_location_name="retention_pipeline"
     )
     finished = (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
     deadline = time.monotonic() + 480
@@ -157,11 +153,19 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 BACKFILL = ("2024-06-17", "2024-06-29")  # a range of statement days, backfilled from the UI
+# What a person types (or pastes) into the launchpad to rebuild those days.
+BACKFILL_CONFIG = f"""ops:
+  {DBT_STEP}:
+    config:
+      first_day: "{BACKFILL[0]}"
+      last_day: "{BACKFILL[1]}"
+"""
 
 
-def test_a_person_materializes_everything_in_the_browser_and_sees_the_checks(dagster_dev):
-    """Debian's Chromium, driven by Playwright: open the asset graph, click "Materialize all",
-    wait for the run to succeed, then open an asset and read its check results."""
+def test_a_person_backfills_a_range_of_days_in_the_browser_and_sees_the_checks(dagster_dev):
+    """Debian's Chromium, driven by Playwright: open the job, write the days to rebuild into the
+    launchpad's run config, launch, wait for the run to succeed, then open an asset and read
+    its check results."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
@@ -182,25 +186,32 @@ def test_a_person_materializes_everything_in_the_browser_and_sees_the_checks(dag
         expect(page.get_by_text("raw_lms").first).to_be_visible(timeout=30000)
         page.screenshot(path=ARTIFACTS / "1-asset-graph.png")
 
-        page.get_by_role("button", name="Materialize all").click()
-        # Statement days are partitions: the UI asks which days, and backfills the range in one
-        # run (every asset's backfill policy is a single run).
-        days = page.get_by_placeholder(re.compile(r"^ex: "))
-        days.fill(f"[{BACKFILL[0]}...{BACKFILL[1]}]")
-        days.press("Enter")  # the selection is parsed when the field is committed
-        launch = page.get_by_role("button", name=re.compile(r"^Launch (backfill|run)"))
-        page.screenshot(path=ARTIFACTS / "2-choose-partitions.png")
-        expect(launch).to_be_enabled(timeout=30000)
-        launch.click()
+        # The launchpad: the job's run config, with the days to rebuild as the dbt step's config.
+        page.goto(f"{base}/locations/retention_pipeline/jobs/{FULL_BUILD_JOB}/playground")
+        editor = page.locator(".CodeMirror").first
+        expect(editor).to_be_visible(timeout=30000)
+        expect(page.get_by_text("first_day").first).to_be_visible(timeout=30000)  # the default
+        editor.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.insert_text(BACKFILL_CONFIG)
+        expect(page.get_by_text("No errors")).to_be_visible(timeout=30000)
+        page.screenshot(path=ARTIFACTS / "2-launchpad-days.png")
+        page.get_by_role("button", name="Launch Run").click()
         run_id = _new_run(dagster_dev.home, runs_before)
         with DagsterInstance.from_config(str(dagster_dev.home)) as instance:
-            tags = instance.get_run_by_id(run_id).tags
-        assert (
-            tags["dagster/asset_partition_range_start"],
-            tags["dagster/asset_partition_range_end"],
-        ) == BACKFILL
+            config = instance.get_run_by_id(run_id).run_config
+        assert config["ops"][DBT_STEP]["config"] == dict(
+            zip(("first_day", "last_day"), BACKFILL, strict=True)
+        )
         status = _wait_for(dagster_dev.client, run_id)
         assert status == DagsterRunStatus.SUCCESS
+        # The run rebuilt exactly those days, and the lookback before them.
+        days, _ = last_queue(dagster_dev.settings)
+        first, last = (date.fromisoformat(day) for day in BACKFILL)
+        assert (days[0], days[-1]) == (
+            first - timedelta(days=dagster_dev.settings.lookback_days),
+            last,
+        )
 
         page.goto(f"{base}/runs/{run_id}")
         expect(page.get_by_text("Success").first).to_be_visible(timeout=30000)

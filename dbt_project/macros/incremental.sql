@@ -1,5 +1,5 @@
 {#-
-    Day-partitioned incremental builds. `int_statement_rebuild_days` queues the event days a run
+    Incremental builds by event day. `int_statement_rebuild_days` queues the event days a run
     must rebuild; each incremental model rebuilds every day (or ISO week) queued after its own
     last build. The queue is read while the model's SQL and its pre-hook are rendered, so before the
     model changes anything, and rendered as date literals, so DuckDB filters the statement scan

@@ -6,7 +6,6 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.jobs import full_build
-from orchestration.defs.partitions import statement_days
 from orchestration.settings import PipelineSettings
 
 
@@ -26,8 +25,6 @@ def landing_fingerprint(landing_dir: Path) -> str | None:
 
 
 def build_defs(settings: PipelineSettings) -> dg.Definitions:
-    partitions = statement_days(settings)
-
     @dg.schedule(
         name="daily_pipeline",
         job=full_build,
@@ -40,11 +37,10 @@ def build_defs(settings: PipelineSettings) -> dg.Definitions:
         ),
     )
     def daily(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        # The last complete day (company time zone) at the tick; the lookback and the rebuild
-        # queue pick up whatever arrived late for the days before it.
-        with dg.partition_loading_context(effective_dt=context.scheduled_execution_time):
-            day = partitions.get_last_partition_key()
-        return dg.RunRequest(run_key=day, partition_key=day)
+        # A run with the default config rebuilds the last complete day before its as-of date
+        # (today, in the company time zone); the lookback and the rebuild queue pick up
+        # whatever arrived late for the days before it.
+        return dg.RunRequest(run_key=context.scheduled_execution_time.date().isoformat())
 
     @dg.sensor(
         name="landing_zone_files",
@@ -63,10 +59,6 @@ def build_defs(settings: PipelineSettings) -> dg.Definitions:
         # The run key makes a repeated evaluation of the same files a no-op.
         # New files may hold any days: the run is for the last complete day, and dbt queues the
         # days of every newly loaded statement besides.
-        return dg.RunRequest(
-            run_key=fingerprint,
-            partition_key=partitions.get_last_partition_key(),
-            tags={"pipeline/trigger": "new_files"},
-        )
+        return dg.RunRequest(run_key=fingerprint, tags={"pipeline/trigger": "new_files"})
 
     return dg.Definitions(schedules=[daily], sensors=[landing_zone_files])

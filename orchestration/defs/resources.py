@@ -7,7 +7,12 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, PipelineSettings
+from orchestration.settings import (
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    PipelineSettings,
+    SettingsError,
+    today,
+)
 
 # Every asset that opens the DuckDB warehouse runs in this pool. dagster.yaml limits it to one
 # run at a time (run granularity), so a second run waits in the queue instead of failing on
@@ -22,6 +27,8 @@ class PipelineConfig(dg.ConfigurableResource):
     warehouse: str
     publish_dir: str
     timezone: str = "UTC"
+    # Empty unless PIPELINE_AS_OF is set: a long-running code server then reads today's date
+    # when each run starts, not the day it loaded the definitions.
     as_of: str = ""
     account_homepage: str = ""
     lookback_days: int = 3
@@ -35,7 +42,7 @@ class PipelineConfig(dg.ConfigurableResource):
             warehouse=str(settings.warehouse),
             publish_dir=str(settings.publish_dir),
             timezone=settings.timezone,
-            as_of=settings.as_of.isoformat(),
+            as_of=settings.as_of.isoformat() if settings.as_of_fixed else "",
             account_homepage=settings.account_homepage or "",
             lookback_days=settings.lookback_days,
             duckdb_memory_limit=settings.duckdb_memory_limit,
@@ -49,7 +56,8 @@ class PipelineConfig(dg.ConfigurableResource):
             warehouse=Path(self.warehouse),
             publish_dir=Path(self.publish_dir),
             timezone=self.timezone,
-            as_of=date.fromisoformat(self.as_of) if self.as_of else date.today(),
+            as_of=date.fromisoformat(self.as_of) if self.as_of else today(self.timezone),
+            as_of_fixed=bool(self.as_of),
             account_homepage=self.account_homepage or None,
             lookback_days=self.lookback_days,
             duckdb_memory_limit=self.duckdb_memory_limit,
@@ -82,7 +90,13 @@ def apply_duckdb_limits(conn, memory_limit: str, threads: int | None) -> None:
 
 
 def warehouse_resource(settings: PipelineSettings) -> WarehouseResource:
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"PIPELINE_WAREHOUSE={str(settings.warehouse)!r}: cannot create its folder "
+            f"({exc.strerror}); set it to a file in a folder you can write"
+        ) from None
     return WarehouseResource(
         database=str(settings.warehouse),
         memory_limit=settings.duckdb_memory_limit,

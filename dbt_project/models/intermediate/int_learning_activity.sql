@@ -14,7 +14,6 @@
     incremental_strategy='delete+insert',
     unique_key='event_date',
     on_schema_change='sync_all_columns',
-    tags=['daily'],
     pre_hook="{{ delete_queued('event_date') }}",
 ) }}
 -- depends_on: {{ ref('int_statement_rebuild_days') }}

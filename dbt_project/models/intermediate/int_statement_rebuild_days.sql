@@ -1,8 +1,9 @@
 {#-
     The queue of event days (company time zone) whose statement-derived rows must be rebuilt,
     appended to by every run, so the incremental models downstream rebuild exactly what changed:
-      - `window`: the run's partition days (dbt vars min_date, max_date from Dagster), widened by
-        `lookback_days` for statements that arrive a few days late;
+      - `window`: the run's days (dbt vars min_date, max_date, from the run config of the
+        Dagster dbt step; the last complete day by default), widened by `lookback_days` for
+        statements that arrive a few days late;
       - `new_statements`: the days of every statement loaded since the previous run, however
         late, including a first load of the whole history;
       - `voided`: the days of statements that newly loaded voiding statements void;
@@ -10,7 +11,7 @@
         replaced by an earlier-`stored` copy leaves its old day).
     A day queued by a run that stopped half-way stays queued for the models that did not finish.
 -#}
-{{ config(materialized='incremental', incremental_strategy='append', tags=['daily']) }}
+{{ config(materialized='incremental', incremental_strategy='append') }}
 
 with statements as (
     select * from {{ ref('stg_lms__statements') }}

@@ -1,7 +1,3 @@
-{#- Also built with the day-partitioned statement models, which resolve identities and courses
-    against it: one dbt step before them instead of a second one around them. -#}
-{{ config(tags=['daily']) }}
-
 with source as (
     select * from {{ source('raw', 'hris_workers') }}
 ),

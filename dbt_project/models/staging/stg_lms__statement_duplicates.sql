@@ -1,5 +1,4 @@
 {#- Every further copy of a kept statement id, and kept copies displaced by an earlier `stored`. -#}
-{{ config(tags=['daily']) }}
 -- Waits for the statements' load and its checks, as the models reading it do.
 -- depends_on: {{ source('raw', 'lms_statements') }}
 

@@ -1,5 +1,4 @@
 {#- One row per kept xAPI statement with the fields the pipeline reads pulled out of the JSON. -#}
-{{ config(tags=['daily']) }}
 
 with source as (
     select * from {{ source('raw', 'lms_statements') }}

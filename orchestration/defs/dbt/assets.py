@@ -1,9 +1,7 @@
 """Every dbt model, seed and test as Dagster assets and asset checks, downstream of raw assets."""
 
-import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -16,9 +14,9 @@ from dagster_dbt import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.dbt.project import dbt_executable, dbt_project, ensure_manifest
-from orchestration.defs.partitions import is_whole_history, statement_days
+from orchestration.defs.rebuild import DBT_STEP, RebuildDays, WindowError, resolve
 from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
-from orchestration.settings import PipelineSettings
+from orchestration.defs.timing import Stopwatch
 
 ensure_manifest()
 
@@ -33,38 +31,13 @@ class Translator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-# Statement ingestion's day partitions reach these models as `--vars {min_date, max_date}`;
-# the rest of the project (snapshots of HRIS and courses, weekly marts) is built unpartitioned.
-DAILY_MODELS = "tag:daily"
-
-
-def build_dbt_assets(settings: PipelineSettings) -> list[dg.AssetsDefinition]:
+def build_dbt_assets() -> dg.AssetsDefinition:
     translator = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     @dbt_assets(
         manifest=dbt_project.manifest_path,
         project=dbt_project,
-        name="dbt_daily_models",
-        select=DAILY_MODELS,
-        partitions_def=statement_days(settings),
-        # A backfill of many days is one dbt invocation over the whole range, not one per day.
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=WAREHOUSE_POOL,
-        dagster_dbt_translator=translator,
-    )
-    def dbt_daily_models(
-        context: dg.AssetExecutionContext,
-        dbt: DbtCliResource,
-        pipeline: PipelineConfig,
-        warehouse: DuckDBResource,
-    ):
-        yield from _build(context, dbt, pipeline, warehouse, daily_build_args(context))
-
-    @dbt_assets(
-        manifest=dbt_project.manifest_path,
-        project=dbt_project,
-        name="dbt_models",
-        exclude=DAILY_MODELS,
+        name=DBT_STEP,
         pool=WAREHOUSE_POOL,
         dagster_dbt_translator=translator,
     )
@@ -73,41 +46,34 @@ def build_dbt_assets(settings: PipelineSettings) -> list[dg.AssetsDefinition]:
         dbt: DbtCliResource,
         pipeline: PipelineConfig,
         warehouse: DuckDBResource,
+        config: RebuildDays,
     ):
-        yield from _build(context, dbt, pipeline, warehouse, ["build"])
+        settings = pipeline.settings
+        try:
+            window = resolve(config, settings.as_of)
+        except WindowError as exc:
+            raise dg.Failure(description=f"Run config of {DBT_STEP}: {exc}") from None
+        context.log.info(f"Statement days to rebuild: {window.describe()}")
+        # dbt runs in a subprocess inside dbt_project/: hand it absolute paths and the run
+        # settings.
+        os.environ.update(settings.dbt_env())
+        watch = Stopwatch()
+        invocation = dbt.cli(["build", *window.dbt_args()], context=context)
+        # The dbt subprocess holds the DuckDB file until it exits, so row counts are read
+        # afterwards (dagster-dbt's fetch_row_counts would open the file while dbt still
+        # writes it).
+        events = list(invocation.stream())
+        events = list(_with_row_counts(events, invocation.manifest, warehouse))
+        # Every output carries the time of the whole build (one dbt invocation made them all).
+        work = watch.metadata()
+        for event in events:
+            yield (
+                event.with_metadata({**event.metadata, **work})
+                if isinstance(event, dg.Output)
+                else event
+            )
 
-    return [dbt_daily_models, dbt_models]
-
-
-def daily_build_args(context: dg.AssetExecutionContext) -> list[str]:
-    """`dbt build` for the run's days; a run over every partition rebuilds from scratch."""
-    window = context.partition_time_window
-    dates = {
-        "min_date": window.start.date().isoformat(),
-        "max_date": (window.end - timedelta(days=1)).date().isoformat(),
-    }
-    args = ["build", "--vars", json.dumps(dates)]
-    if is_whole_history(context):
-        args.append("--full-refresh")
-    return args
-
-
-def _build(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    pipeline: PipelineConfig,
-    warehouse: DuckDBResource,
-    args: list[str],
-):
-    # dbt runs in a subprocess inside dbt_project/: hand it absolute paths and the run settings.
-    os.environ.update(pipeline.settings.dbt_env())
-    # Dagster runs the project in several steps around the day-partitioned models; a test
-    # runs in the step that can build all of its parents (e.g. relationships to a dimension).
-    invocation = dbt.cli([*args, "--indirect-selection", "buildable"], context=context)
-    # The dbt subprocess holds the DuckDB file until it exits, so row counts are read afterwards
-    # (dagster-dbt's fetch_row_counts would open the file while dbt still writes it).
-    events = list(invocation.stream())
-    yield from _with_row_counts(events, invocation.manifest, warehouse)
+    return dbt_models
 
 
 def _with_row_counts(
@@ -133,8 +99,8 @@ def _with_row_counts(
             yield event
 
 
-def build_defs(settings: PipelineSettings) -> dg.Definitions:
+def build_defs() -> dg.Definitions:
     return dg.Definitions(
-        assets=build_dbt_assets(settings),
+        assets=[build_dbt_assets()],
         resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
     )

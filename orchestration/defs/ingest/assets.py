@@ -15,17 +15,22 @@ from orchestration.defs.ingest.contract import (
 )
 from orchestration.defs.ingest.csv_snapshot import LoadResult, load_csv_snapshot
 from orchestration.defs.ingest.statements import load_statement_files
-from orchestration.defs.partitions import statement_days
 from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
-from orchestration.settings import PipelineSettings
+from orchestration.defs.timing import Stopwatch
 
 
-def _materialize_result(result: LoadResult, source: str, conn) -> dg.MaterializeResult:
+def _materialize_result(
+    result: LoadResult, source: str, conn, watch: Stopwatch
+) -> dg.MaterializeResult:
     row_count = conn.execute(f"select count(*) from {result.table}").fetchone()[0]
-    metadata: dict = result.metadata() | {
-        "source": dg.MetadataValue.path(source),
-        "dagster/row_count": row_count,
-    }
+    metadata: dict = (
+        result.metadata()
+        | watch.metadata()
+        | {
+            "source": dg.MetadataValue.path(source),
+            "dagster/row_count": row_count,
+        }
+    )
     if result.sample_quarantine:
         metadata["quarantine_sample"] = dg.MetadataValue.md(
             "| line | reason |\n|---|---|\n"
@@ -52,10 +57,11 @@ def _csv_asset(extract: CsvExtract) -> dg.AssetsDefinition:
     def _load(
         context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
     ) -> dg.MaterializeResult:
+        watch = Stopwatch()
         landing = Path(pipeline.landing_dir)
         with warehouse.get_connection() as conn:
             result = load_csv_snapshot(conn, landing, extract)
-            materialization = _materialize_result(result, str(landing / extract.path), conn)
+            materialization = _materialize_result(result, str(landing / extract.path), conn, watch)
         if result.unchanged_files:
             context.log.info(f"{extract.path} unchanged since its last load; nothing rewritten")
         if result.rows_quarantined:
@@ -73,9 +79,7 @@ def _csv_asset(extract: CsvExtract) -> dg.AssetsDefinition:
 csv_assets = [_csv_asset(extract) for extract in CSV_EXTRACTS]
 
 
-def build_statements_asset(settings: PipelineSettings) -> dg.AssetsDefinition:
-    partitions = statement_days(settings)
-
+def build_statements_asset() -> dg.AssetsDefinition:
     @dg.multi_asset(
         name="lms_statements",
         specs=[
@@ -85,20 +89,18 @@ def build_statements_asset(settings: PipelineSettings) -> dg.AssetsDefinition:
                 deps=[dg.AssetKey([RAW_SCHEMA, "lms_statements_lrs"])],
                 group_name="raw_lms",
                 kinds={"duckdb", "json"},
-                partitions_def=partitions,
                 description=(
                     "xAPI 1.0.3 statements from lms/statements/**/*.jsonl[.gz]: one row per "
                     "statement id (first `stored` wins); unparsable lines go to "
                     "raw.ingest_quarantine. Files already loaded with the same bytes are skipped. "
-                    "Partitioned by event day: a file may hold any days, so every run loads "
-                    "every new file, and dbt queues the days its statements fall on."
+                    "A file may hold any days: every run loads every new file, and dbt queues "
+                    "the event days its statements fall on for rebuilding."
                 ),
             ),
             dg.AssetSpec(
                 dg.AssetKey([RAW_SCHEMA, "lms_statement_duplicates"]),
                 group_name="raw_lms",
                 kinds={"duckdb"},
-                partitions_def=partitions,
                 description=(
                     "Every further copy of a kept statement id, with the file and line it was "
                     "seen at and the copy kept: written by the same load as raw.lms_statements."
@@ -106,23 +108,21 @@ def build_statements_asset(settings: PipelineSettings) -> dg.AssetsDefinition:
             ),
         ],
         pool=WAREHOUSE_POOL,
-        # A backfill of many days is one run: the files are loaded once, not once per day.
-        backfill_policy=dg.BackfillPolicy.single_run(),
     )
     def lms_statements(
         context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
     ):
+        watch = Stopwatch()
         landing = Path(pipeline.landing_dir)
-        days = context.partition_key_range
         with warehouse.get_connection() as conn:
             result = load_statement_files(conn, landing, log=context.log.info)
-            statements = _materialize_result(result, str(landing / STATEMENTS_DIR), conn)
+            statements = _materialize_result(result, str(landing / STATEMENTS_DIR), conn, watch)
             duplicates = conn.execute(
                 f"select count(*) from {STATEMENT_DUPLICATES_TABLE}"
             ).fetchone()[0]
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey([RAW_SCHEMA, "lms_statements"]),
-            metadata={**statements.metadata, "partition_days": f"{days.start} .. {days.end}"},
+            metadata=statements.metadata,
         )
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey([RAW_SCHEMA, "lms_statement_duplicates"]),
@@ -132,5 +132,5 @@ def build_statements_asset(settings: PipelineSettings) -> dg.AssetsDefinition:
     return lms_statements
 
 
-def build_defs(settings: PipelineSettings) -> dg.Definitions:
-    return dg.Definitions(assets=[*csv_assets, build_statements_asset(settings)])
+def build_defs() -> dg.Definitions:
+    return dg.Definitions(assets=[*csv_assets, build_statements_asset()])

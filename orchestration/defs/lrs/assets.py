@@ -17,6 +17,7 @@ from orchestration.defs.lrs.client import LrsError
 from orchestration.defs.lrs.pull import CURSOR_TABLE, pull_statements
 from orchestration.defs.lrs.resource import LrsResource
 from orchestration.defs.resources import WAREHOUSE_POOL
+from orchestration.defs.timing import Stopwatch
 from orchestration.settings import PipelineSettings
 
 LRS_ASSET_KEY = dg.AssetKey([RAW_SCHEMA, "lms_statements_lrs"])
@@ -40,6 +41,7 @@ def lms_statements_lrs(
     if not lrs.configured:
         context.log.info("PIPELINE_LRS_URL is not set: no LRS to pull statements from")
         return dg.MaterializeResult(metadata={"lrs": "not configured", "rows_loaded": 0})
+    watch = Stopwatch()
     client = lrs.client(log=context.log.warning)
     try:
         with warehouse.get_connection() as conn:
@@ -54,7 +56,7 @@ def lms_statements_lrs(
         raise dg.Failure(description=str(exc), metadata={"lrs_url": client.statements_url}) from exc
     finally:
         client.close()
-    return dg.MaterializeResult(metadata={"lrs": "pulled", **result.metadata()})
+    return dg.MaterializeResult(metadata={"lrs": "pulled", **result.metadata(), **watch.metadata()})
 
 
 def build_defs(settings: PipelineSettings) -> dg.Definitions:

@@ -10,6 +10,7 @@ from orchestration.defs.publish.writer import publish
 from orchestration.defs.quality.checks import suite_asset_key
 from orchestration.defs.quality.suites import load_suites
 from orchestration.defs.resources import PipelineConfig
+from orchestration.defs.timing import Stopwatch
 
 PUBLISH_SCHEMA = "marts"
 # SPEC section 8: the tables BI tools rely on; names and grains change only with a README note.
@@ -58,6 +59,7 @@ def build_published(asset_keys: set[dg.AssetKey]) -> dg.AssetsDefinition:
     def published(
         context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
     ) -> dg.MaterializeResult:
+        watch = Stopwatch()
         publish_dir = Path(pipeline.publish_dir)
         with warehouse.get_connection() as conn:
             publication = publish(
@@ -77,6 +79,7 @@ def build_published(asset_keys: set[dg.AssetKey]) -> dg.AssetsDefinition:
                     + "\n".join(f"| {t} | {n:,} |" for t, n in publication.tables.items())
                 ),
                 "dagster/row_count": sum(publication.tables.values()),
+                **watch.metadata(),
             }
         )
 

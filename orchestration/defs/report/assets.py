@@ -13,6 +13,7 @@ from orchestration.defs.publish.writer import DUCKDB_FILE, INFO_TABLE
 from orchestration.defs.report import data, page
 from orchestration.defs.report.quality import QualityStatus, run_quality
 from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
+from orchestration.defs.timing import Stopwatch
 
 REPORT_DIR = "report"
 REPORT_FILE = "index.html"
@@ -43,6 +44,7 @@ def retention_report(
     # Imported here, so matplotlib loads only in the step that draws, not with the code location.
     from orchestration.defs.report import charts
 
+    watch = Stopwatch()
     settings = pipeline.settings
     database = Path(pipeline.publish_dir) / DUCKDB_FILE
     if not database.exists():
@@ -75,6 +77,7 @@ def retention_report(
             "publication_id": info.publication_id,
             "data_quality": dg.MetadataValue.md(quality_markdown(quality)),
             **charts.chart_metadata(drawn),
+            **watch.metadata(),
         }
     )
 

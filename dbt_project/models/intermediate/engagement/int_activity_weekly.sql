@@ -8,7 +8,6 @@
     incremental_strategy='delete+insert',
     unique_key='week_start',
     on_schema_change='sync_all_columns',
-    tags=['daily'],
     pre_hook="{{ delete_queued('week_start', grain='week') }}",
 ) }}
 -- depends_on: {{ ref('int_statement_rebuild_days') }}

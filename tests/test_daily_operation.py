@@ -16,12 +16,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.defs.rebuild import DBT_STEP
 from orchestration.sample_data import generate
-from tests.conftest import query, run_pipeline, settings_for
+from tests.conftest import last_queue, query, run_pipeline, settings_for
 from tests.landing import account, statement, write_statements
 
 END = date(2024, 6, 30)  # a Sunday, and the as-of date
-LAST_DAY = END - timedelta(days=1)  # the last complete day: the daily schedule's partition
+LAST_DAY = END - timedelta(days=1)  # the last complete day: what the daily schedule rebuilds
 LOOKBACK = 3
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
@@ -61,20 +62,8 @@ def env_for(settings) -> dict[str, str]:
         "PIPELINE_WAREHOUSE": str(settings.warehouse),
         "PIPELINE_PUBLISH_DIR": str(settings.publish_dir),
         "PIPELINE_AS_OF": settings.as_of.isoformat(),
-        "PIPELINE_PARTITION_START": settings.partition_start.isoformat(),
         "PIPELINE_TIMEZONE": settings.timezone,
     }
-
-
-def last_queue(settings) -> tuple[list[date], list[str]]:
-    """The days the latest run queued, and why."""
-    rows = query(
-        settings,
-        """select event_date, reasons from intermediate.int_statement_rebuild_days
-           where queued_at = (select max(queued_at) from intermediate.int_statement_rebuild_days)
-           order by event_date""",
-    )
-    return [day for day, _ in rows], sorted({r for _, reasons in rows for r in reasons})
 
 
 @pytest.fixture(scope="module")
@@ -128,33 +117,41 @@ def assert_rebuilt_only(settings, days: list[date]) -> None:
     assert {week for (week,) in rebuilt_weeks} == weeks
 
 
-def test_a_backfill_of_a_range_from_the_dagster_cli_changes_no_published_table(built, tmp_path):
+def test_a_backfill_of_a_range_from_either_cli_changes_no_published_table(built, tmp_path):
+    """The window is run config: Dagster's own CLI takes it as JSON, `retention-pipeline run`
+    as --from/--to. Each rebuilds exactly its days (and the lookback before them)."""
     settings, baseline = built
     first, last = date(2024, 5, 27), date(2024, 6, 9)
-    env = env_for(settings) | {"DAGSTER_HOME": str(tmp_path / "dagster_home")}
-    (tmp_path / "dagster_home").mkdir()
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dagster"),
-            "asset",
-            "materialize",
-            "-m",
-            "orchestration.definitions",
-            "--select",
-            "*",
-            "--partition-range",
-            f"{first}...{last}",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    days, _ = last_queue(settings)
-    assert days == [first - timedelta(days=LOOKBACK) + timedelta(days=n) for n in range(17)]
-    assert published_tables(settings) == baseline
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    window = {"first_day": first.isoformat(), "last_day": last.isoformat()}
+    dagster_cli = [
+        str(Path(sys.executable).parent / "dagster"),
+        *("asset", "materialize", "-m", "orchestration.definitions", "--select", "*"),
+        *("--config-json", json.dumps({"ops": {DBT_STEP: {"config": window}}})),
+    ]
+    our_cli = [
+        str(Path(sys.executable).parent / "retention-pipeline"),
+        *("run", "--from", "2024-04-29", "--to", "2024-05-05"),
+    ]
+    for command, (start, end) in (
+        (dagster_cli, (first, last)),
+        (our_cli, (date(2024, 4, 29), date(2024, 5, 5))),
+    ):
+        done = subprocess.run(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env_for(settings) | {"DAGSTER_HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        days, reasons = last_queue(settings)
+        span = (end - start).days + 1 + LOOKBACK
+        assert days == [start - timedelta(days=LOOKBACK - n) for n in range(span)]
+        assert reasons == ["window"]
+        assert published_tables(settings) == baseline
 
 
 def _late_file(settings, ids_from=None) -> tuple[str, str]:
