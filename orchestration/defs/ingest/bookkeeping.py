@@ -65,6 +65,19 @@ def already_loaded(
     return row[0], row[1], row[2]
 
 
+def loaded_versions(conn: duckdb.DuckDBPyConnection, source_table: str) -> dict[str, str]:
+    """The content hash each file of `source_table` was last loaded with, read in one query:
+    a landing zone holds a file per day, and a query per file would grow with the history."""
+    return dict(
+        conn.execute(
+            f"""
+            select source_file, arg_max(sha256, loaded_at)
+            from {INGESTED_FILES_TABLE} where source_table = ? group by source_file""",
+            [source_table],
+        ).fetchall()
+    )
+
+
 def record_file(
     conn: duckdb.DuckDBPyConnection,
     *,
@@ -76,19 +89,27 @@ def record_file(
     rows_quarantined: int,
     rows_duplicate: int = 0,
 ) -> None:
+    record_files(
+        conn,
+        source_table,
+        [(source_file, sha256, size_bytes, rows_loaded, rows_quarantined, rows_duplicate)],
+    )
+
+
+def record_files(
+    conn: duckdb.DuckDBPyConnection,
+    source_table: str,
+    files: list[tuple[str, str, int, int, int, int]],
+) -> None:
+    """Ledger rows (source_file, sha256, size_bytes, rows_loaded, rows_quarantined,
+    rows_duplicate) for `source_table`, in one statement."""
+    if not files:
+        return
     conn.execute(
         f"""
         insert into {INGESTED_FILES_TABLE}
             (source_table, source_file, sha256, size_bytes, rows_loaded, rows_quarantined,
              rows_duplicate)
-        values (?, ?, ?, ?, ?, ?, ?)""",
-        [
-            source_table,
-            source_file,
-            sha256,
-            size_bytes,
-            rows_loaded,
-            rows_quarantined,
-            rows_duplicate,
-        ],
+        select ?, unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?)""",
+        [source_table, *(list(column) for column in zip(*files, strict=True))],
     )

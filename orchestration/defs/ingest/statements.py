@@ -15,10 +15,10 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.defs.ingest.bookkeeping import (
-    already_loaded,
     ensure_bookkeeping,
     file_sha256,
-    record_file,
+    loaded_versions,
+    record_files,
 )
 from orchestration.defs.ingest.contract import (
     QUARANTINE_TABLE,
@@ -123,25 +123,30 @@ def load_statement_files(
     conn.execute("set TimeZone = 'UTC'")
     result = LoadResult(table=STATEMENTS_TABLE)
     files = statement_files(landing_dir) if files is None else files
+    loaded = loaded_versions(conn, STATEMENTS_TABLE)
     pending: list[tuple[str, Path, str]] = []
     for path in files:
         relative = path.relative_to(landing_dir).as_posix()
         sha256 = file_sha256(path)
-        if already_loaded(conn, STATEMENTS_TABLE, relative, sha256) is not None:
+        if loaded.get(relative) == sha256:
             result.unchanged_files += 1
         else:
             pending.append((relative, path, sha256))
 
     _create_staging(conn)
+    # Lines of many small files (a day each, say) are staged together: one insert per file
+    # would cost more than the lines.
+    staging = _Stager(conn)
     group: list[tuple[str, Path, str]] = []
     group_size = 0
     report_every = max(1, len(pending) // 10)
     for done, (relative, path, sha256) in enumerate(pending, start=1):
-        group_size += _stage_file(conn, relative, path)
+        group_size += staging.add_file(relative, path)
         group.append((relative, path, sha256))
         if done % report_every == 0:
             log(f"statements: read {done}/{len(pending)} new files")
         if group_size >= group_lines or done == len(pending):
+            staging.flush()
             _merge_group(conn, group, result)
             log(
                 f"statements: {done}/{len(pending)} new files, {result.rows_loaded:,} loaded, "
@@ -193,12 +198,28 @@ def _stage_batch(conn: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
     conn.unregister("_batch")
 
 
-def _stage_file(conn: duckdb.DuckDBPyConnection, relative: str, path: Path) -> int:
-    staged = 0
-    for batch in _line_batches(relative, path):
-        _stage_batch(conn, batch)
-        staged += batch.num_rows
-    return staged
+class _Stager:
+    """Stages the lines of files in inserts of about ARROW_BATCH_LINES lines each."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+        self.batches: list[pa.Table] = []
+        self.lines = 0
+
+    def add_file(self, relative: str, path: Path) -> int:
+        staged = 0
+        for batch in _line_batches(relative, path):
+            self.batches.append(batch)
+            self.lines += batch.num_rows
+            staged += batch.num_rows
+            if self.lines >= ARROW_BATCH_LINES:
+                self.flush()
+        return staged
+
+    def flush(self) -> None:
+        if self.batches:
+            _stage_batch(self.conn, pa.concat_tables(self.batches))
+        self.batches, self.lines = [], 0
 
 
 def _line_batches(relative: str, path: Path) -> Iterator[pa.Table]:
@@ -326,18 +347,15 @@ def _merge_group(
     conn.execute("begin transaction")
     try:
         counts = _merge_staged(conn, names)
-        for relative, path, sha256 in group:
-            loaded, quarantined, duplicate = counts[relative]
-            record_file(
-                conn,
-                source_table=STATEMENTS_TABLE,
-                source_file=relative,
-                sha256=sha256,
-                size_bytes=path.stat().st_size,
-                rows_loaded=loaded,
-                rows_quarantined=quarantined,
-                rows_duplicate=duplicate,
-            )
+        record_files(
+            conn,
+            STATEMENTS_TABLE,
+            [
+                (relative, sha256, path.stat().st_size, *counts[relative])
+                for relative, path, sha256 in group
+            ],
+        )
+        for loaded, quarantined, duplicate in counts.values():
             result.rows_loaded += loaded
             result.rows_quarantined += quarantined
             result.rows_duplicate += duplicate
