@@ -163,9 +163,9 @@ BACKFILL_CONFIG = f"""ops:
 
 
 def test_a_person_backfills_a_range_of_days_in_the_browser_and_sees_the_checks(dagster_dev):
-    """Debian's Chromium, driven by Playwright: open the job, write the days to rebuild into the
-    launchpad's run config, launch, wait for the run to succeed, then open an asset and read
-    its check results."""
+    """Debian's Chromium, driven by Playwright: open the job's asset graph, open the launchpad
+    from "Materialize all", write the days to rebuild into the run config, launch, wait for the
+    run to succeed, then open an asset and read its check results."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
@@ -186,17 +186,21 @@ def test_a_person_backfills_a_range_of_days_in_the_browser_and_sees_the_checks(d
         expect(page.get_by_text("raw_lms").first).to_be_visible(timeout=30000)
         page.screenshot(path=ARTIFACTS / "1-asset-graph.png")
 
-        # The launchpad: the job's run config, with the days to rebuild as the dbt step's config.
-        page.goto(f"{base}/locations/retention_pipeline/jobs/{FULL_BUILD_JOB}/playground")
-        editor = page.locator(".CodeMirror").first
+        # "Materialize all" -> its menu -> "Open launchpad": the run config, whose dbt step
+        # takes the days to rebuild.
+        buttons = page.get_by_role("button")
+        buttons.nth(buttons.all_inner_texts().index("Materialize all") + 1).click()
+        page.get_by_role("menuitem", name="Open launchpad").click()
+        launchpad = page.get_by_role("dialog")
+        editor = launchpad.locator(".CodeMirror").first
         expect(editor).to_be_visible(timeout=30000)
-        expect(page.get_by_text("first_day").first).to_be_visible(timeout=30000)  # the default
+        expect(launchpad.get_by_text("first_day").first).to_be_visible(timeout=30000)
         editor.click()
         page.keyboard.press("Control+A")
         page.keyboard.insert_text(BACKFILL_CONFIG)
-        expect(page.get_by_text("No errors")).to_be_visible(timeout=30000)
+        expect(launchpad.get_by_text("No errors")).to_be_visible(timeout=30000)
         page.screenshot(path=ARTIFACTS / "2-launchpad-days.png")
-        page.get_by_role("button", name="Launch Run").click()
+        launchpad.get_by_role("button", name="Materialize").click()
         run_id = _new_run(dagster_dev.home, runs_before)
         with DagsterInstance.from_config(str(dagster_dev.home)) as instance:
             config = instance.get_run_by_id(run_id).run_config
