@@ -180,3 +180,20 @@ def test_a_wrong_setting_or_window_is_one_line_naming_it_and_no_traceback(
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_run_keeps_the_as_of_date_it_started_with(monkeypatch):
+    """Unset PIPELINE_AS_OF is today when the run starts, for every step of that run, and a
+    long-running code server's next run takes the next day."""
+    from orchestration.defs import resources
+    from orchestration.defs.resources import PipelineConfig
+
+    monkeypatch.setattr(resources, "today", lambda _tz: date(2026, 12, 3))
+    config = PipelineConfig(landing_dir="l", warehouse="w", publish_dir="p")
+    config.setup_for_execution(dg.build_init_resource_context())
+    monkeypatch.setattr(resources, "today", lambda _tz: date(2026, 12, 4))  # midnight passes
+    assert config.settings.as_of == date(2026, 12, 3)
+    assert not config.settings.as_of_fixed
+    assert PipelineConfig(landing_dir="l", warehouse="w", publish_dir="p").settings.as_of == date(
+        2026, 12, 4
+    )

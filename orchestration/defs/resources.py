@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from orchestration.settings import (
     DEFAULT_DUCKDB_MEMORY_LIMIT,
@@ -30,6 +31,9 @@ class PipelineConfig(dg.ConfigurableResource):
     # Empty unless PIPELINE_AS_OF is set: a long-running code server then reads today's date
     # when each run starts, not the day it loaded the definitions.
     as_of: str = ""
+    # Today's date when the run started, so every step of a run that crosses midnight
+    # builds, checks and reports as of the same day.
+    _run_as_of: date | None = PrivateAttr(default=None)
     account_homepage: str = ""
     lookback_days: int = 3
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
@@ -49,6 +53,14 @@ class PipelineConfig(dg.ConfigurableResource):
             duckdb_threads=settings.duckdb_threads or 0,
         )
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._run_as_of = self._as_of()
+
+    def _as_of(self) -> date:
+        if self.as_of:
+            return date.fromisoformat(self.as_of)
+        return self._run_as_of or today(self.timezone)
+
     @property
     def settings(self) -> PipelineSettings:
         return PipelineSettings(
@@ -56,7 +68,7 @@ class PipelineConfig(dg.ConfigurableResource):
             warehouse=Path(self.warehouse),
             publish_dir=Path(self.publish_dir),
             timezone=self.timezone,
-            as_of=date.fromisoformat(self.as_of) if self.as_of else today(self.timezone),
+            as_of=self._as_of(),
             as_of_fixed=bool(self.as_of),
             account_homepage=self.account_homepage or None,
             lookback_days=self.lookback_days,
