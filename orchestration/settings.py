@@ -73,6 +73,9 @@ class PipelineSettings:
     schedule_timezone: str = "UTC"
     # A day's run also rebuilds this many days before it, for statements that arrive late.
     lookback_days: int = 3
+    # Suites over the statement tables validate the rows a run wrote, and the whole table at
+    # least this often (0: every run).
+    full_validation_days: int = 7
     lrs: LrsSettings | None = None
     # PIPELINE_AS_OF was given (a reproducible run), rather than today's date.
     as_of_fixed: bool = False
@@ -113,6 +116,7 @@ class PipelineSettings:
             schedule_cron=schedule_cron,
             schedule_timezone=schedule_timezone,
             lookback_days=_number(env, "PIPELINE_LOOKBACK_DAYS", 3, int, minimum=0),
+            full_validation_days=_number(env, "PIPELINE_FULL_VALIDATION_DAYS", 7, int, minimum=0),
             as_of_fixed=as_of is not None,
             lrs=LrsSettings.from_env(env),
             duckdb_memory_limit=memory_limit.strip(),

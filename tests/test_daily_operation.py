@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.defs.quality.checks import CHECK_NAME
 from orchestration.defs.rebuild import DBT_STEP
 from orchestration.sample_data import generate
 from tests.conftest import last_queue, query, run_pipeline, settings_for
@@ -152,6 +153,53 @@ def test_a_backfill_of_a_range_from_either_cli_changes_no_published_table(built,
         assert days == [start - timedelta(days=LOOKBACK - n) for n in range(span)]
         assert reasons == ["window"]
         assert published_tables(settings) == baseline
+
+
+def check_metadata(result, asset: str) -> dict:
+    (evaluation,) = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == asset and e.check_name == CHECK_NAME
+    ]
+    return {"passed": evaluation.passed} | {k: v.value for k, v in evaluation.metadata.items()}
+
+
+def test_a_days_checks_validate_the_rows_it_wrote_and_catch_a_bad_row_on_an_old_day(built):
+    settings, baseline = built
+    result = run_pipeline(settings, day=LAST_DAY.isoformat())
+    assert result.success
+    days, _ = last_queue(settings)
+    activity = check_metadata(result, "marts/fct_learning_activity")
+    assert activity["validation_scope"] == "changed rows"
+    assert (
+        activity["rows_validated"]
+        == query(
+            settings,
+            "select count(*) from marts.fct_learning_activity where event_date between ? and ?",
+            [days[0], days[-1]],
+        )[0][0]
+    )
+    assert activity["rows_validated"] < activity["table_rows"]
+
+    # A statement arrives today for a day 45 days back, with a verb nobody knows.
+    employee = query(settings, "select min(employee_id) from marts.dim_employee")[0][0]
+    bad = statement(
+        900003,
+        account(employee),
+        timestamp=f"{LAST_DAY - timedelta(days=45)}T09:00:00Z",
+        stored=f"{LAST_DAY}T11:00:00Z",
+    )
+    bad["verb"]["id"] = "https://example.com/verbs/unheard-of"
+    write_statements(settings.landing_dir / "lms/statements/late/bad.jsonl", [bad])
+    result = run_pipeline(settings, day=LAST_DAY.isoformat())
+    assert not result.success
+    statements = check_metadata(result, "raw/lms_statements")
+    assert not statements["passed"]
+    assert (statements["validation_scope"], statements["rows_validated"]) == ("changed rows", 1)
+    (failure,) = statements["failures"]
+    assert failure["expectation"] == "expect_column_values_to_be_in_set(verb_id)"
+    assert [row["statement_id"] for row in failure["sample_rows"]] == [bad["id"]]
+    assert published_tables(settings) == baseline  # nothing was published
 
 
 def _late_file(settings, ids_from=None) -> tuple[str, str]:

@@ -108,6 +108,11 @@ def run_config(window: Window) -> dict:
     return {"ops": {DBT_STEP: {"config": config}}}
 
 
+def rebuilds_whole_history(config: dict) -> bool:
+    """Whether a run's config (as `run_config` builds it) asks for the whole history."""
+    return bool(config.get("ops", {}).get(DBT_STEP, {}).get("config", {}).get("full_refresh"))
+
+
 def run_tags(window: Window) -> dict[str, str]:
     """Tags that show a run's days in the UI's run list."""
     return {"pipeline/days": "all" if window.full_refresh else f"{window.first}..{window.last}"}

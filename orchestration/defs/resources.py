@@ -36,6 +36,7 @@ class PipelineConfig(dg.ConfigurableResource):
     _run_as_of: date | None = PrivateAttr(default=None)
     account_homepage: str = ""
     lookback_days: int = 3
+    full_validation_days: int = 7
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     duckdb_threads: int = 0  # 0: DuckDB's default
 
@@ -49,6 +50,7 @@ class PipelineConfig(dg.ConfigurableResource):
             as_of=settings.as_of.isoformat() if settings.as_of_fixed else "",
             account_homepage=settings.account_homepage or "",
             lookback_days=settings.lookback_days,
+            full_validation_days=settings.full_validation_days,
             duckdb_memory_limit=settings.duckdb_memory_limit,
             duckdb_threads=settings.duckdb_threads or 0,
         )
@@ -72,6 +74,7 @@ class PipelineConfig(dg.ConfigurableResource):
             as_of_fixed=bool(self.as_of),
             account_homepage=self.account_homepage or None,
             lookback_days=self.lookback_days,
+            full_validation_days=self.full_validation_days,
             duckdb_memory_limit=self.duckdb_memory_limit,
             duckdb_threads=self.duckdb_threads or None,
         )

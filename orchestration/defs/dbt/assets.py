@@ -58,7 +58,10 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # settings.
         os.environ.update(settings.dbt_env())
         watch = Stopwatch()
-        invocation = dbt.cli(["build", *window.dbt_args()], context=context)
+        # Unit tests check the SQL, not the data: CI runs them (tests/test_dbt_unit_tests.py),
+        # and production builds skip them, as dbt recommends.
+        build = ["build", "--exclude-resource-type", "unit_test", *window.dbt_args()]
+        invocation = dbt.cli(build, context=context)
         # The dbt subprocess holds the DuckDB file until it exits, so row counts are read
         # afterwards (dagster-dbt's fetch_row_counts would open the file while dbt still
         # writes it).

@@ -13,6 +13,8 @@ QUARANTINE_COLUMNS = ("source_table", "source_file", "line_number", "reason", "r
 
 
 def ensure_bookkeeping(conn: duckdb.DuckDBPyConnection) -> None:
+    # Load times (the ledger's, the quarantine's) are written in UTC whatever the machine's zone.
+    conn.execute("set TimeZone = 'UTC'")
     conn.execute(f"create schema if not exists {RAW_SCHEMA}")
     conn.execute(
         f"""

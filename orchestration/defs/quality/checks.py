@@ -11,7 +11,9 @@ from dagster_duckdb import DuckDBResource
 from orchestration.defs.alerts.config import AlertSettings
 from orchestration.defs.alerts.message import Alert
 from orchestration.defs.alerts.senders import send_alert
+from orchestration.defs.quality.scope import Scope, record, scope_for
 from orchestration.defs.quality.suites import Suite, load_suites
+from orchestration.defs.rebuild import rebuilds_whole_history
 from orchestration.defs.resources import PipelineConfig
 from orchestration.defs.timing import Stopwatch
 from orchestration.settings import PipelineSettings
@@ -70,6 +72,12 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
 
         settings = pipeline.settings
         with warehouse.get_connection() as conn:
+            scope = scope_for(
+                conn,
+                suite,
+                full_validation_days=settings.full_validation_days,
+                whole_history=rebuilds_whole_history(context.run.run_config),
+            )
             run = validate_suite(
                 conn,
                 suite,
@@ -79,11 +87,22 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
                 batch_rows=batch_rows(),
                 memory_limit=os.environ.get("PIPELINE_QUALITY_MEMORY_LIMIT") or "1GB",
                 restore_memory_limit=settings.duckdb_memory_limit,
+                rows_filter=scope.rows_filter,
+            )
+            record(
+                conn,
+                suite,
+                scope,
+                run_id=context.run.run_id,
+                rows_validated=run.rows,
+                table_rows=run.table_rows,
+                # Warnings do not hold the watermark back: they block nothing.
+                passed=run.severity != "error",
             )
         context.log.info(
             f"{suite.name}: {len(run.outcomes) - len(run.skipped)} expectations over "
-            f"{run.rows:,} rows in {run.batches} batch(es), {len(run.failed)} failed, "
-            f"{run.seconds:.1f}s"
+            f"{run.rows:,} rows ({scope.kind}: {scope.reason}) in {run.batches} batch(es), "
+            f"{len(run.failed)} failed, {run.seconds:.1f}s"
         )
         alerts = AlertSettings.from_env()
         delivered: list[str] = []
@@ -94,13 +113,16 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
             # Warnings alert only when asked to (PIPELINE_ALERT_ON_WARN): they do not block.
             if alerts.enabled and (run.severity == "error" or alerts.on_warn):
                 delivered = send_alert(alert, alerts, context.log.warning)
-        return check_result(run, delivered, watch)
+        return check_result(run, delivered, watch, scope)
 
     return _check
 
 
 def check_result(
-    run: "SuiteRun", delivered: list[str] | None = None, watch: Stopwatch | None = None
+    run: "SuiteRun",
+    delivered: list[str] | None = None,
+    watch: Stopwatch | None = None,
+    scope: Scope | None = None,
 ) -> dg.AssetCheckResult:
     failed = run.failed
     metadata: dict = {
@@ -109,6 +131,12 @@ def check_result(
         "expectations_evaluated": len(run.outcomes) - len(run.skipped),
         "expectations_failed": len(failed),
         "rows_validated": run.rows,
+        "table_rows": run.table_rows if run.table_rows is not None else run.rows,
+        **(
+            {"validated": f"{scope.kind}: {scope.reason}", "validation_scope": scope.kind}
+            if scope
+            else {}
+        ),
         "batches": run.batches,
         "validation_seconds": round(run.seconds, 2),
         **(watch.metadata() if watch else {}),

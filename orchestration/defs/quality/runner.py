@@ -80,10 +80,11 @@ class Outcome:
 class SuiteRun:
     suite: Suite
     outcomes: list[Outcome]
-    rows: int
+    rows: int  # rows the row-level expectations saw
     batches: int
     seconds: float
     data_docs_url: str | None = None
+    table_rows: int | None = None  # rows in the table; more than `rows` when rows_filter was set
 
     @property
     def failed(self) -> list[Outcome]:
@@ -110,10 +111,16 @@ def validate_suite(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
     restore_memory_limit: str | None = None,
+    rows_filter: str | None = None,
 ) -> SuiteRun:
     """Validate `suite` against its table; DuckDB's memory limit is lowered meanwhile, then set
-    to `restore_memory_limit` (the run's PIPELINE_DUCKDB_MEMORY_LIMIT), else DuckDB's default."""
-    args = (conn, suite, as_of, docs_dir, run_name, batch_rows)
+    to `restore_memory_limit` (the run's PIPELINE_DUCKDB_MEMORY_LIMIT), else DuckDB's default.
+
+    With `rows_filter` (SQL over the table's columns), row-level expectations see the rows it
+    selects plus every row sharing a batch key with one of them, so a duplicate of a selected
+    row is still found; table metrics (volume, freshness, whole-table duplicates) always see the
+    whole table."""
+    args = (conn, suite, as_of, docs_dir, run_name, batch_rows, rows_filter)
     if not memory_limit:
         return _validate(*args)
     conn.execute(f"set memory_limit = '{memory_limit}'")
@@ -127,16 +134,20 @@ def validate_suite(
             conn.execute("reset memory_limit")
 
 
-def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows) -> SuiteRun:
+def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows, rows_filter) -> SuiteRun:
     started = time.monotonic()
     table = _quoted(suite.table)
+    rows = _selected_rows(table, suite.batch_key, rows_filter)
     # The end of the as-of day: "not after as_of" for dates and timestamps alike.
     parameters = {"as_of": f"{as_of.isoformat()}T23:59:59"}
     conn.execute(f"set variable as_of = date '{as_of.isoformat()}'")
     table_types = dict(
         conn.execute(f"select column_name, column_type from (describe {table})").fetchall()
     )
-    row_count = conn.execute(f"select count(*) from {table}").fetchone()[0]
+    table_rows = conn.execute(f"select count(*) from {table}").fetchone()[0]
+    row_count = (
+        conn.execute(f"select count(*) from {rows}").fetchone()[0] if rows_filter else table_rows
+    )
 
     available, missing = _row_columns(conn, suite, table, table_types)
     context = _gx_context(docs_dir)
@@ -176,7 +187,7 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows) -> SuiteRun:
         merged = {e.index: _Accumulator(e, datetimes) for e in row_expectations}
         gx_suite = _gx_suite(context, suite, row_expectations, "rows", parameters, datetimes)
         if batch_count > 1:
-            _stage_rows(conn, table, values, [_ident(c) for c in key], batch_count)
+            _stage_rows(conn, rows, values, [_ident(c) for c in key], batch_count)
         # GX leaves reference cycles holding each batch, so each is collected after use. What
         # existed before is frozen meanwhile: a full collection took 0.25 s per batch.
         gc.freeze()
@@ -185,7 +196,7 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows) -> SuiteRun:
                 if batch_count > 1:
                     query = f"select {select} from {_STAGED} where {_BATCH} = {part}"
                 else:
-                    query = f"select {select} from (select {values} from {table})"
+                    query = f"select {select} from (select {values} from {rows})"
                 frame = conn.execute(query).df()
                 with _without_fingerprints():
                     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
@@ -241,6 +252,7 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows) -> SuiteRun:
         rows=row_count,
         batches=batch_count,
         seconds=0.0,
+        table_rows=table_rows,
     )
     if docs_dir is not None:
         run.data_docs_url = _build_data_docs(context, suite, run, results, run_name, parameters)
@@ -451,6 +463,20 @@ def _row_columns(
             missing[name] = f"cannot be computed: {str(exc).splitlines()[0]}"
             available.pop(name, None)
     return available, missing
+
+
+def _selected_rows(table: str, key: tuple[str, ...], rows_filter: str | None) -> str:
+    """What row-level expectations read: the table, or the filtered rows and every row that
+    shares a batch key with one of them (uniqueness expectations cover the batch key)."""
+    if not rows_filter:
+        return table
+    same_key = " and ".join(f"_changed.{_ident(c)} = _all.{_ident(c)}" for c in key)
+    sharing = (
+        f" or exists (select 1 from {table} as _changed where ({rows_filter}) and {same_key})"
+        if key
+        else ""
+    )
+    return f"(select * from {table} as _all where ({rows_filter}){sharing})"
 
 
 def _value_list(needed, derived) -> str:

@@ -16,6 +16,9 @@ pipeline how to validate it at scale:
 - `table_metrics`: one-row aggregates computed in DuckDB (name -> SQL expression), for volume,
   freshness and other whole-table facts. An expectation whose columns are all table metrics is
   validated against that single row instead of the table's rows.
+- `changed_rows`: for tables that grow with the history, how to find the rows a run wrote
+  (`watermark`, `filter`, optional `describe`), so a run validates those rows and not the
+  whole table (see quality/scope.py).
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ class Suite:
     expectations: tuple[Expectation, ...]
     absent_columns: str  # "skip" (optional extract columns) or "fail"
     raw: dict[str, Any] = field(repr=False, compare=False)
+    changed_rows: dict[str, str] | None = None  # watermark, filter, describe (quality/scope.py)
 
     @property
     def schema_and_table(self) -> tuple[str, str]:
@@ -192,7 +196,17 @@ def load_suite(path: Path) -> Suite:
         expectations=tuple(expectations),
         absent_columns=absent,
         raw=raw,
+        changed_rows=_changed_rows(path, meta.get("changed_rows")),
     )
+
+
+def _changed_rows(path: Path, value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    missing = [k for k in ("watermark", "filter") if not isinstance(value, dict) or k not in value]
+    if missing:
+        raise SuiteError(f"{path}: meta.changed_rows needs {' and '.join(missing)}")
+    return dict(value)
 
 
 def _severity(where: str, value: str) -> str:
