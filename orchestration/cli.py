@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     days = run.add_mutually_exclusive_group()
     days.add_argument(
+        "--daily",
+        action="store_true",
+        help="run exactly as the daily schedule does: the last complete day, and nothing at all "
+        "when nothing was loaded since the last build",
+    )
+    days.add_argument(
         "--day",
         type=_iso_day,
         default=None,
@@ -105,10 +111,13 @@ def _iso_day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def window_of(args: argparse.Namespace, as_of: date) -> Window:
-    """The days `run` rebuilds: --day D, --from A [--to B], or the whole history."""
+def window_of(args: argparse.Namespace, as_of: date) -> Window | None:
+    """The days `run` rebuilds: --day D, --from A [--to B], the whole history, or None for the
+    daily default (--daily)."""
     from orchestration.defs.rebuild import Window, check_window
 
+    if args.daily:
+        return None
     if args.last and not args.first:
         raise ValueError("--to needs --from: `run --from 2024-06-01 --to 2024-06-30`")
     if args.day:
@@ -119,7 +128,7 @@ def window_of(args: argparse.Namespace, as_of: date) -> Window:
     return Window()
 
 
-def _run(settings: PipelineSettings, window: Window, timings: Path | None = None) -> int:
+def _run(settings: PipelineSettings, window: Window | None, timings: Path | None = None) -> int:
     import dagster as dg
 
     from orchestration.definitions import build_definitions
@@ -137,7 +146,8 @@ def _run(settings: PipelineSettings, window: Window, timings: Path | None = None
     print(f"Landing zone: {settings.landing_dir}")
     print(f"Warehouse:    {settings.warehouse}")
     print(f"As of {settings.as_of}, time zone {settings.timezone}", flush=True)
-    print(f"Days: {window.describe()}", flush=True)
+    days = "the last complete day, if anything changed" if window is None else window.describe()
+    print(f"Days: {days}", flush=True)
     started = time.monotonic()
     defs = build_definitions(settings)
     job = defs.resolve_job_def(FULL_BUILD_JOB)
@@ -175,7 +185,7 @@ def _run(settings: PipelineSettings, window: Window, timings: Path | None = None
         if delivered:
             print(f"Alert sent: {', '.join(delivered)}", file=sys.stderr)
         return 1
-    print(_publication_summary(settings))
+    print(_publication_summary(settings, published_now=_published(result)))
     print(f"\nSucceeded in {elapsed:.0f}s (run {result.run_id}).")
     print("Browse assets, checks and runs: `make dev`, then open http://127.0.0.1:3000")
     return 0
@@ -264,12 +274,17 @@ def _published(result) -> bool:
     )
 
 
-def _publication_summary(settings: PipelineSettings) -> str:
+def _publication_summary(settings: PipelineSettings, *, published_now: bool) -> str:
     from orchestration.defs.publish.writer import read_manifest
 
     manifest = read_manifest(settings.publish_dir)
     if manifest is None:
         return "\nNothing published (no SPEC section 8 mart exists yet)."
+    if not published_now:
+        return (
+            f"\nNothing new to build: BI tools keep publication {manifest['publication_id']} "
+            f"(run {manifest['run_id']}) in {settings.publish_dir}."
+        )
     tables = ", ".join(f"{t} {n:,}" for t, n in manifest["tables"].items())
     return (
         f"\nPublished {manifest['publication_id']} for BI tools: {manifest['duckdb_path']} "

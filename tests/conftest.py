@@ -30,10 +30,11 @@ def run_pipeline(
     selection: str | None = None,
     day: str | None = None,
     instance=None,
+    daily: bool = False,
 ):
     """Materialize every asset in-process, as `retention-pipeline run` does: over the whole
-    history, or for one `day` as the daily schedule does. A `selection` of one asset runs with
-    the default config (the last complete day)."""
+    history, for one `day`, or `daily` as the schedule does (the default config, which also a
+    `selection` of one asset runs with)."""
     import dagster as dg
 
     from orchestration.definitions import build_definitions
@@ -49,7 +50,7 @@ def run_pipeline(
         **(
             {"asset_selection": [dg.AssetKey.from_user_string(selection)]}
             if selection
-            else {"run_config": run_config(window)}
+            else {"run_config": run_config(None if daily else window)}
         ),
     )
 

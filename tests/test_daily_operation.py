@@ -155,6 +155,29 @@ def test_a_backfill_of_a_range_from_either_cli_changes_no_published_table(built,
         assert published_tables(settings) == baseline
 
 
+def test_a_daily_run_with_nothing_new_rebuilds_nothing_and_keeps_the_publication(built):
+    settings, baseline = built
+    publication = (settings.publish_dir / "publication.json").read_text()
+    queued = query(settings, "select count(*) from intermediate.int_statement_rebuild_days")
+    result = run_pipeline(settings, daily=True)
+    assert result.success
+    built_now = {e.asset_key.path[0] for e in result.get_asset_materialization_events()}
+    assert built_now == {"raw"}  # the loads found nothing new; dbt and publication did not run
+    assert not result.get_asset_check_evaluations() or {
+        e.asset_key.path[0] for e in result.get_asset_check_evaluations()
+    } == {"raw"}
+    assert (settings.publish_dir / "publication.json").read_text() == publication
+    assert query(settings, "select count(*) from intermediate.int_statement_rebuild_days") == queued
+
+    # A file lands: the same daily run builds what it brought, and publishes.
+    _late_file(settings)
+    result = run_pipeline(settings, daily=True)
+    assert result.success
+    assert (settings.publish_dir / "publication.json").read_text() != publication
+    days, reasons = last_queue(settings)
+    assert LAST_DAY in days and {"window", "new_statements"} <= set(reasons)
+
+
 def check_metadata(result, asset: str) -> dict:
     (evaluation,) = [
         e

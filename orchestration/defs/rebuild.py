@@ -44,6 +44,12 @@ class RebuildDays(dg.Config):
         "first_day and last_day are then ignored.",
     )
 
+    @property
+    def is_default(self) -> bool:
+        """Nothing asked for, as the schedule asks: the last complete day, and nothing at all
+        when nothing changed since the last build. Days asked for are always rebuilt."""
+        return not (self.first_day or self.last_day or self.full_refresh)
+
 
 @dataclass(frozen=True)
 class Window:
@@ -72,6 +78,11 @@ class Window:
         return f"days {self.first} .. {self.last}"
 
 
+def daily(as_of: date) -> Window:
+    """The daily run's window, the default: the last complete day before the as-of date."""
+    return Window(as_of - timedelta(days=1), as_of - timedelta(days=1))
+
+
 class WindowError(ValueError):
     """Rebuild days that cannot be built; the message names the setting and the fix."""
 
@@ -80,7 +91,7 @@ def resolve(config: RebuildDays, as_of: date) -> Window:
     """The run's window from its config, checked against the as-of date (the pipeline's today)."""
     if config.full_refresh:
         return Window()
-    default = as_of - timedelta(days=1)
+    default = daily(as_of).first
     first = _day(config.first_day, "first_day") or _day(config.last_day, "last_day") or default
     last = _day(config.last_day, "last_day") or (first if config.first_day else default)
     return check_window(first, last, as_of, first_name="first_day", last_name="last_day")
@@ -99,8 +110,11 @@ def check_window(
     return Window(first, last)
 
 
-def run_config(window: Window) -> dict:
-    """The job's run config for a window (what the launchpad shows, as YAML)."""
+def run_config(window: Window | None) -> dict:
+    """The job's run config for a window (what the launchpad shows, as YAML); None: the
+    default, a daily run."""
+    if window is None:
+        return {}
     if window.full_refresh:
         config: dict = {"full_refresh": True}
     else:
@@ -113,8 +127,10 @@ def rebuilds_whole_history(config: dict) -> bool:
     return bool(config.get("ops", {}).get(DBT_STEP, {}).get("config", {}).get("full_refresh"))
 
 
-def run_tags(window: Window) -> dict[str, str]:
+def run_tags(window: Window | None) -> dict[str, str]:
     """Tags that show a run's days in the UI's run list."""
+    if window is None:
+        return {"pipeline/days": "daily"}
     return {"pipeline/days": "all" if window.full_refresh else f"{window.first}..{window.last}"}
 
 

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,7 +14,9 @@ from dagster_dbt import (
 )
 from dagster_duckdb import DuckDBResource
 
+from orchestration.defs.dbt import builds
 from orchestration.defs.dbt.project import dbt_executable, dbt_project, ensure_manifest
+from orchestration.defs.publish.writer import read_manifest
 from orchestration.defs.rebuild import DBT_STEP, RebuildDays, WindowError, resolve
 from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
 from orchestration.defs.timing import Stopwatch
@@ -53,11 +56,25 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             window = resolve(config, settings.as_of)
         except WindowError as exc:
             raise dg.Failure(description=f"Run config of {DBT_STEP}: {exc}") from None
+        watch = Stopwatch()
+        manifest = Path(dbt_project.manifest_path).read_bytes()
+        with warehouse.get_connection() as conn:
+            read = builds.inputs(conn, settings, manifest)
+            published = read_manifest(Path(pipeline.publish_dir)) or {}
+            if config.is_default and builds.unchanged_since_last_build(
+                conn, read, published.get("run_id")
+            ):
+                context.log.info(
+                    "Nothing was loaded, and neither the as-of date, the settings dbt reads nor "
+                    "the dbt project changed since the last build: dbt is not run. The checks, "
+                    "the publication and the report downstream are skipped, and BI tools keep "
+                    "the current publication."
+                )
+                return
         context.log.info(f"Statement days to rebuild: {window.describe()}")
         # dbt runs in a subprocess inside dbt_project/: hand it absolute paths and the run
         # settings.
         os.environ.update(settings.dbt_env())
-        watch = Stopwatch()
         # Unit tests check the SQL, not the data: CI runs them (tests/test_dbt_unit_tests.py),
         # and production builds skip them, as dbt recommends.
         build = ["build", "--exclude-resource-type", "unit_test", *window.dbt_args()]
@@ -67,6 +84,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # writes it).
         events = list(invocation.stream())
         events = list(_with_row_counts(events, invocation.manifest, warehouse))
+        with warehouse.get_connection() as conn:
+            builds.record_build(conn, context.run_id, window.describe(), read)
         # Every output carries the time of the whole build (one dbt invocation made them all).
         work = watch.metadata()
         for event in events:

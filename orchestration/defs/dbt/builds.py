@@ -1,0 +1,91 @@
+"""Whether a daily run has anything for dbt to build: the log of dbt builds and what they read.
+
+A daily run (the default config, as the schedule and the sensor ask: the last complete day)
+builds nothing when BI tools read the publication of the last dbt build, and since that build
+no file or statement was loaded, and neither the as-of date, the settings dbt reads nor the dbt
+project changed. It then skips dbt, and with it every check, the publication and the report
+downstream: BI tools keep the publication they have, which is what a build would publish again.
+Days asked for (a backfill, `--day`), a whole-history run, and any run after a build whose
+checks stopped its publication, build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from orchestration.defs.ingest.contract import (
+    INGESTED_FILES_TABLE,
+    STATEMENT_DUPLICATES_TABLE,
+    STATEMENTS_TABLE,
+)
+from orchestration.settings import PipelineSettings
+
+LOG_TABLE = "pipeline.dbt_builds"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a build reads: how far the raw tables were loaded, and a fingerprint of the rest."""
+
+    loaded_through: datetime | None
+    fingerprint: str
+
+
+def inputs(conn: duckdb.DuckDBPyConnection, settings: PipelineSettings, manifest: bytes) -> Inputs:
+    parts = [
+        f"select max(loaded_at) from {INGESTED_FILES_TABLE}",
+        f"select max(loaded_at) from {STATEMENTS_TABLE}",
+        f"select max(recorded_at) from {STATEMENT_DUPLICATES_TABLE}",
+    ]
+    loaded = []
+    for sql in parts:
+        try:
+            loaded.append(conn.execute(sql).fetchone()[0])
+        except duckdb.CatalogException:  # nothing of that kind loaded yet
+            continue
+    # Where the warehouse is and how much memory dbt gets change no result.
+    ignored = {"PIPELINE_WAREHOUSE", "PIPELINE_DUCKDB_MEMORY_LIMIT", "PIPELINE_DUCKDB_THREADS"}
+    read = {key: value for key, value in settings.dbt_env().items() if key not in ignored}
+    digest = hashlib.sha256(manifest)
+    digest.update(json.dumps(read, sort_keys=True).encode())
+    return Inputs(max((t for t in loaded if t is not None), default=None), digest.hexdigest())
+
+
+def ensure_log(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("set TimeZone = 'UTC'")  # as the load ledger's times
+    conn.execute("create schema if not exists pipeline")
+    conn.execute(
+        f"""
+        create table if not exists {LOG_TABLE} (
+            run_id varchar not null,
+            days varchar not null,            -- what the run config asked to rebuild
+            loaded_through timestamp,         -- the latest load the build read
+            inputs_fingerprint varchar not null,  -- dbt project and the settings dbt reads
+            built_at timestamp not null default current_timestamp
+        )"""
+    )
+
+
+def unchanged_since_last_build(
+    conn: duckdb.DuckDBPyConnection, now: Inputs, published_run_id: str | None
+) -> bool:
+    ensure_log(conn)
+    last = conn.execute(
+        f"select run_id, loaded_through, inputs_fingerprint from {LOG_TABLE} "
+        "order by built_at desc limit 1"
+    ).fetchone()
+    return last is not None and last == (published_run_id, now.loaded_through, now.fingerprint)
+
+
+def record_build(conn: duckdb.DuckDBPyConnection, run_id: str, days: str, built: Inputs) -> None:
+    ensure_log(conn)
+    conn.execute(
+        f"insert into {LOG_TABLE} (run_id, days, loaded_through, inputs_fingerprint) "
+        "values (?, ?, ?, ?)",
+        [run_id, days, built.loaded_through, built.fingerprint],
+    )
