@@ -74,6 +74,7 @@ LONG_MONTHS = 120
 LONG_EMPLOYEES_FACTOR = 2.1
 LINES_TOLERANCE = 0.03
 HISTORY_RATIO = "10-year / 2-year full build"
+NO_NEW_FILES = "a daily run with no new files"
 STARTUP = "start-up (launch to first step; the slower of full build and day)"
 
 
@@ -96,6 +97,7 @@ TARGETS: dict[str, dict[str, Target]] = {
     "small": {
         "full / floor": Target("<=", 6.0),
         "incremental / full": Target("<=", 0.20),
+        NO_NEW_FILES: Target("<", 20.0, " s"),
         "orchestration / full": Target("<=", 0.15),
         STARTUP: Target("<=", 10.0, " s"),
         HISTORY_RATIO: Target("<=", 1.3),
@@ -103,6 +105,7 @@ TARGETS: dict[str, dict[str, Target]] = {
     "large": {
         "full / floor": Target("<=", 3.0),
         "incremental / full": Target("<=", 0.10),
+        NO_NEW_FILES: Target("<", 20.0, " s"),
         "checks / full": Target("<=", 0.20),
         "peak RSS of the pipeline": Target("<", 6.0, " GB"),
     },
@@ -193,6 +196,7 @@ class SizeResult:
     full: Measurement
     day: Measurement | None
     floor: Measurement
+    idle: Measurement | None  # the daily run again, with no new files
     floor_tiers: dict[str, int]
     pipeline_tiers: dict[str, int]
     dbt_models: list[tuple[str, float]] = field(default_factory=list)
@@ -324,12 +328,16 @@ def pipeline_env(
     }
 
 
-def run_pipeline(label: str, env: dict, workdir: Path, day: date | None = None) -> Measurement:
+def run_pipeline(
+    label: str, env: dict, workdir: Path, day: date | None = None, *, daily: bool = False
+) -> Measurement:
     timings = workdir / f"{label}-timings.json"
     timings.unlink(missing_ok=True)
     command = [str(BIN / "retention-pipeline"), "run", "--timings", str(timings)]
     if day is not None:
         command += ["--day", day.isoformat()]
+    if daily:
+        command.append("--daily")  # as the schedule runs: nothing at all if nothing changed
     measurement = timed(label, command, env, workdir / f"{label}.log")
     if timings.exists():
         payload = json.loads(timings.read_text())
@@ -572,6 +580,7 @@ def bench_size(
     print(f"  {_summary(floor)}", flush=True)
 
     day: Measurement | None = None
+    idle: Measurement | None = None
     if not day_supported():
         print("incremental day: n/a (`retention-pipeline run --day` does not exist yet)")
     elif full.ok:
@@ -583,6 +592,10 @@ def bench_size(
         day = run_pipeline("day", day_env, runs, day=last_day)
         day.statements = c.last_day_statements
         print(f"  {_summary(day)}", flush=True)
+        if day.ok:
+            print("no new files (the daily run again) ...", flush=True)
+            idle = run_pipeline("idle", day_env, runs, daily=True)
+            print(f"  {_summary(idle)}", flush=True)
 
     models, tests_seconds = dbt_profile(full.run_id)
     day_models, _ = dbt_profile(day.run_id if day is not None else None)
@@ -596,6 +609,7 @@ def bench_size(
         full=full,
         day=day,
         floor=floor,
+        idle=idle,
         floor_tiers=floor_tiers,
         pipeline_tiers=pipeline_tiers,
         dbt_models=models,
@@ -703,6 +717,7 @@ def ratios(r: SizeResult) -> dict[str, float | None]:
     return {
         "full / floor": _ratio(full, _ok_seconds(r.floor)),
         "incremental / full": _ratio(_ok_seconds(r.day), full),
+        NO_NEW_FILES: _ok_seconds(r.idle),
         "checks / full": _ratio(r.full.stages.get("checks"), full),
         "orchestration / full": _ratio(r.full.orchestration, full),
         STARTUP: (max(startups) if startups else None),
@@ -722,7 +737,12 @@ def target_line(size: str, name: str, value: float | None) -> str:
 
 
 def size_table(r: SizeResult) -> str:
-    columns = [("full build", r.full), ("incremental day", r.day), ("floor", r.floor)]
+    columns = [
+        ("full build", r.full),
+        ("incremental day", r.day),
+        ("no new files", r.idle),
+        ("floor", r.floor),
+    ]
 
     def cell(m: Measurement | None, value) -> str:
         if m is None:
@@ -950,7 +970,9 @@ def report(results: list[SizeResult], memory_limit: str, threads: int | None, lo
         " (1 / 5 / 15 min)",
         "",
         "Full build: every day but the last, into an empty warehouse. Incremental day: "
-        "`retention-pipeline run --day <last day>` on top of it. Floor: `benchmarks/floor.sql` "
+        "`retention-pipeline run --day <last day>` on top of it. No new files: "
+        "`retention-pipeline run --daily` right after, as the schedule runs with nothing new "
+        "landed. Floor: `benchmarks/floor.sql` "
         "over the files of the full build. Peak RSS sums the pipeline process and its dbt "
         "subprocess.",
         "",
