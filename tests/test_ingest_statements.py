@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from orchestration.defs.ingest.contract import QUARANTINE_TABLE
 from orchestration.defs.ingest.statements import load_statement_files, load_statement_texts
 from tests.conftest import SHARED_DATA
@@ -210,3 +212,65 @@ def test_statements_from_elsewhere_take_the_same_path_as_file_lines(tmp_path, wa
     assert conn.execute(f"select source_file, line_number from {QUARANTINE_TABLE}").fetchall() == [
         (source, 102)
     ]
+
+
+@pytest.mark.parametrize(
+    ("result", "actor", "reason"),
+    [
+        (
+            {"score": {"scaled": 7.5}},
+            None,
+            "result.score.scaled 7.5 is outside [-1, 1] (xAPI 1.0.3 Score)",
+        ),
+        (
+            {"score": {"scaled": "high"}},
+            None,
+            "result.score.scaled high is not a number (xAPI 1.0.3 Score)",
+        ),
+        (
+            {"score": {"raw": 12, "min": 0, "max": 10}},
+            None,
+            "result.score.raw 12 is outside [min, max] [0, 10] (xAPI 1.0.3 Score)",
+        ),
+        (
+            {"score": {"raw": 1, "min": 5, "max": 5}},
+            None,
+            "result.score.min 5 is not below max 5 (xAPI 1.0.3 Score)",
+        ),
+        (
+            {"duration": "90 minutes"},
+            None,
+            "result.duration 90 minutes is not an ISO 8601 duration (xAPI 1.0.3 Result)",
+        ),
+        (
+            {"duration": "PT"},
+            None,
+            "result.duration PT is not an ISO 8601 duration (xAPI 1.0.3 Result)",
+        ),
+        (
+            None,
+            {"mbox": "ada@example.com"},
+            "actor.mbox ada@example.com is not a mailto: IRI (xAPI 1.0.3 Actor)",
+        ),
+    ],
+)
+def test_a_statement_breaking_an_xapi_value_rule_is_quarantined_not_altered(
+    warehouse, result, actor, reason
+):
+    bad = statement(1, actor or account("E1"), **({"result": result} if result else {}))
+    conn = warehouse()
+    loaded = load_statement_texts(conn, "lrs", [json.dumps(bad)])
+    assert (loaded.rows_loaded, loaded.rows_quarantined) == (0, 1)
+    assert conn.execute(f"select reason from {QUARANTINE_TABLE}").fetchall() == [(reason,)]
+
+
+def test_legal_but_odd_values_are_kept(warehouse):
+    kept = [
+        statement(1, account("E1"), result={"score": {"scaled": -0.5}}),  # legal xAPI
+        statement(2, account("E1"), result={"score": {"raw": 0, "min": 0, "max": 10}}),
+        statement(3, account("E1"), result={"duration": "PT0.5S"}),
+        statement(4, account("E1"), result={"duration": "P1DT2H"}),
+    ]
+    conn = warehouse()
+    loaded = load_statement_texts(conn, "lrs", [json.dumps(s) for s in kept])
+    assert (loaded.rows_loaded, loaded.rows_quarantined) == (4, 0)

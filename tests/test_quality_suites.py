@@ -177,15 +177,21 @@ def test_extract_half_the_size_of_recent_loads_is_an_error(planted):
     assert found["observed"] == pytest.approx(15 / 40)
 
 
-def test_statement_with_an_unknown_verb_is_an_error(planted):
+def test_statement_with_an_unknown_verb_is_only_a_warning_with_its_verb(planted):
+    # fct_learning_activity may be a view or a table: replace it by a table either way.
     path = planted(
-        "update raw.lms_statements set payload = json_merge_patch(payload, "
-        """'{"verb": {"id": "http://example.com/verbs/frobnicated"}}') """
-        "where statement_id = (select min(statement_id) from raw.lms_statements)"
+        "create table marts.planted as select * replace ("
+        "case when statement_id = (select min(statement_id) from marts.fct_learning_activity) "
+        "then 'http://example.com/verbs/frobnicated' else verb_id end as verb_id, "
+        "case when statement_id = (select min(statement_id) from marts.fct_learning_activity) "
+        "then false else is_known_verb end as is_known_verb) from marts.fct_learning_activity",
+        "drop view if exists marts.fct_learning_activity",
+        "drop table if exists marts.fct_learning_activity",
+        "alter table marts.planted rename to fct_learning_activity",
     )
-    run = validate(path, "raw.lms_statements")
-    found = failed(run)["expect_column_values_to_be_in_set(verb_id)"]
-    assert run.severity == "error"
+    run = validate(path, "marts.fct_learning_activity")
+    found = failed(run)["expect_column_values_to_be_in_set(is_known_verb)"]
+    assert run.severity == "warn"
     assert found["sample_rows"][0]["verb_id"] == "http://example.com/verbs/frobnicated"
 
 

@@ -48,13 +48,15 @@ STATEMENTS = [
     statement(18, account("E3"), timestamp=None, stored="2024-06-05T08:00:00Z")
     | {"timestamp": None},
     statement(19, account("E2"), obj="https://wiki.example.com/page/7"),
+    # xAPI forbids a scaled score above 1: an LRS would refuse it, so it is quarantined.
+    statement(20, account("E1"), verb="scored", result={"score": {"scaled": 7.5}}),
     "{broken",
     statement(1, account("E1")),  # a duplicate
 ]
 
 
 @pytest.fixture(scope="module")
-def paris(tmp_path_factory):
+def paris_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("paris")
     statements = [dict(s) for s in STATEMENTS[:-2]] + STATEMENTS[-2:]
     for s in statements:
@@ -64,7 +66,35 @@ def paris(tmp_path_factory):
     settings = settings_for(root, PIPELINE_TIMEZONE="Europe/Paris")
     result = run_pipeline(settings)
     assert result.success
-    return settings
+    return settings, result
+
+
+@pytest.fixture(scope="module")
+def paris(paris_run):
+    return paris_run[0]
+
+
+def test_a_scaled_score_above_one_is_quarantined_and_reaches_no_mart(paris):
+    assert query(
+        paris,
+        "select reason from raw.ingest_quarantine where raw_text like ?",
+        [f"%{statement_id(20)}%"],
+    ) == [("result.score.scaled 7.5 is outside [-1, 1] (xAPI 1.0.3 Score)",)]
+    assert _fact(paris, 20, "statement_id") is None
+    assert query(paris, "select max(avg_scaled_score) from marts.fct_engagement_weekly")[0][0] < 1
+
+
+def test_a_negative_scaled_score_counts_as_zero_and_is_counted(paris_run):
+    settings, result = paris_run
+    assert _fact(settings, 16, "scaled_score, is_score_clamped") == (0.0, True)
+    (materialization,) = [
+        e.event_specific_data.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "intermediate/int_learning_activity"
+    ]
+    counts = {k: v.value for k, v in materialization.metadata.items()}
+    assert counts["scores_counted_as_zero"] == 1
+    assert counts["durations_capped_at_240_minutes"] == 1  # statement 13, PT5H
 
 
 def _fact(settings, n: int, columns: str):
@@ -158,5 +188,5 @@ def test_statements_in_tie_out_to_facts_quarantine_duplicates_and_voided(paris):
               where is_voiding or statement_id in (
                 select voided_statement_id from staging.stg_lms__statements))""",
     )[0]
-    assert (quarantined, duplicates, voided) == (1, 1, 2)
+    assert (quarantined, duplicates, voided) == (2, 1, 2)
     assert facts + quarantined + duplicates + voided == lines

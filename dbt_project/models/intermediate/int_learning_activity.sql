@@ -54,6 +54,10 @@ courses as (
     select * from {{ ref('stg_lms__courses') }}
 ),
 
+vocabulary as (
+    select * from {{ ref('verb_vocabulary') }}
+),
+
 learning as (
     select statements.*
     from statements
@@ -158,6 +162,19 @@ statements_resolved as (
     left join context_courses on resolved.statement_id = context_courses.statement_id
 ),
 
+with_vocabulary as (
+    -- What the verb means, from the vocabulary seed; unknown verbs keep null here.
+    select
+        statements_resolved.*,
+        vocabulary.verb_id is not null as is_known_verb,
+        vocabulary.verb as known_verb,
+        vocabulary.is_completion as known_completion,
+        vocabulary.is_assessment as known_assessment,
+        nullif(vocabulary.outcome, '') as known_outcome
+    from statements_resolved
+    left join vocabulary on statements_resolved.verb_id = vocabulary.verb_id
+),
+
 measured as (
     select
         statement_id,
@@ -167,24 +184,36 @@ measured as (
         course_id,
         object_id,
         verb_id,
-        verb,
+        coalesce(known_verb, verb) as verb,
+        is_known_verb,
         {{ local_time('event_at_utc') }} as event_at,
         stored_at as stored_at_utc,
-        -- Scores outside [0, 1] (legal in xAPI for scaled, possible for raw above max) are clamped.
+        -- A negative scaled score is legal xAPI but means nothing for engagement: it counts as 0.
+        -- Durations count at most 240 minutes (SPEC 2). Both are flagged, and counted on this
+        -- model's asset (meta.counts), never changed silently; values xAPI forbids (scaled
+        -- above 1, raw outside [min, max]) were quarantined at load.
         {{ clamp(
             "coalesce(score_scaled, case when score_max > score_min"
             " then (score_raw - score_min) / (score_max - score_min) end)",
             0.0, 1.0
         ) }} as scaled_score,
+        coalesce(score_scaled < 0, false) as is_score_clamped,
         {{ clamp('result_duration_minutes', none, 240.0) }} as learning_minutes,
-        verb in ('passed', 'failed', 'scored')
+        coalesce(result_duration_minutes > 240, false) as is_duration_capped,
+        -- Verbs of the vocabulary seed mean what it says; any other verb keeps the rule of its
+        -- last IRI segment.
+        coalesce(known_assessment, verb in ('passed', 'failed', 'scored'))
         or score_scaled is not null
         or score_raw is not null as is_assessment,
-        verb in ('completed', 'passed') as is_completion,
+        coalesce(known_completion, verb in ('completed', 'passed')) as is_completion,
+        case
+            when is_known_verb then known_outcome
+            when verb in ('passed', 'failed') then verb
+        end as outcome,
         result_success,
         source_file,
         source_line
-    from statements_resolved
+    from with_vocabulary
 )
 
 select

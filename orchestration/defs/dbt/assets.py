@@ -17,7 +17,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.defs.dbt import builds
 from orchestration.defs.dbt.project import dbt_executable, dbt_project, ensure_manifest
 from orchestration.defs.publish.writer import read_manifest
-from orchestration.defs.rebuild import DBT_STEP, RebuildDays, WindowError, resolve
+from orchestration.defs.rebuild import DBT_STEP, RebuildDays, Window, WindowError, resolve
 from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
 from orchestration.defs.timing import Stopwatch
 
@@ -71,6 +71,13 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                     "the current publication."
                 )
                 return
+            if not window.full_refresh and builds.stored_rows_changed(conn, read):
+                context.log.warning(
+                    "The statement models, or a seed or macro they use (the verb vocabulary, "
+                    "say), changed since the last build, or this warehouse has no build log "
+                    f"yet: rebuilding the whole history instead of {window.describe()}."
+                )
+                window = Window()
         context.log.info(f"Statement days to rebuild: {window.describe()}")
         # dbt runs in a subprocess inside dbt_project/: hand it absolute paths and the run
         # settings.
@@ -114,6 +121,14 @@ def _with_row_counts(
                     f'select count(*) from "{node["schema"]}"."{node["alias"]}"'
                 ).fetchone()[0]
                 metadata = {**event.metadata, "dagster/row_count": rows}
+                # A model's meta.counts: what it flagged (clamped scores, unknown verbs...).
+                counts = node["config"].get("meta", {}).get("counts", {})
+                if counts:
+                    values = conn.execute(
+                        f"select {', '.join(counts.values())} "
+                        f'from "{node["schema"]}"."{node["alias"]}"'
+                    ).fetchone()
+                    metadata |= dict(zip(counts, values, strict=True))
                 if node["schema"] == "marts":
                     # A mart's charts (the retention report's pictures) show on its asset page.
                     metadata |= mart_chart_metadata(conn, node["alias"])

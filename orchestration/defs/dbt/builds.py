@@ -7,6 +7,11 @@ project changed. It then skips dbt, and with it every check, the publication and
 downstream: BI tools keep the publication they have, which is what a build would publish again.
 Days asked for (a backfill, `--day`), a whole-history run, and any run after a build whose
 checks stopped its publication, build.
+
+The incremental models keep rows computed by earlier builds. When what those rows were computed
+from changed (the incremental models' SQL, any model, seed or macro upstream of them: the verb
+vocabulary seed, the staging of statements), a run rebuilds the whole history instead of its
+days, so no old day keeps an old rule.
 """
 
 from __future__ import annotations
@@ -30,10 +35,46 @@ LOG_TABLE = "pipeline.dbt_builds"
 
 @dataclass(frozen=True)
 class Inputs:
-    """What a build reads: how far the raw tables were loaded, and a fingerprint of the rest."""
+    """What a build reads: how far the raw tables were loaded, a fingerprint of the rest, and
+    one of what the incremental models' stored rows were computed from."""
 
     loaded_through: datetime | None
     fingerprint: str
+    stored_rows: str
+
+
+def stored_rows_fingerprint(manifest: dict) -> str:
+    """The incremental models and everything in the project upstream of them (models, seeds and
+    the macros they call), by content."""
+    nodes, macros = manifest["nodes"], manifest["macros"]
+    todo = [
+        uid
+        for uid, node in nodes.items()
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
+    ]
+    seen: set[str] = set()
+    used: set[str] = set()
+    while todo:
+        uid = todo.pop()
+        if uid in seen or uid not in nodes:
+            continue
+        seen.add(uid)
+        todo += nodes[uid]["depends_on"].get("nodes", [])
+        used.update(nodes[uid]["depends_on"].get("macros", []))
+    todo = list(used)
+    while todo:
+        uid = todo.pop()
+        if uid in macros:
+            for called in macros[uid]["depends_on"].get("macros", []):
+                if called not in used:
+                    used.add(called)
+                    todo.append(called)
+    digest = hashlib.sha256()
+    for uid in sorted(seen):
+        digest.update(f"{uid}:{nodes[uid]['checksum']['checksum']}\n".encode())
+    for uid in sorted(u for u in used if u in macros):
+        digest.update(f"{uid}:{macros[uid]['macro_sql']}\n".encode())
+    return digest.hexdigest()
 
 
 def inputs(conn: duckdb.DuckDBPyConnection, settings: PipelineSettings, manifest: bytes) -> Inputs:
@@ -53,7 +94,11 @@ def inputs(conn: duckdb.DuckDBPyConnection, settings: PipelineSettings, manifest
     read = {key: value for key, value in settings.dbt_env().items() if key not in ignored}
     digest = hashlib.sha256(manifest)
     digest.update(json.dumps(read, sort_keys=True).encode())
-    return Inputs(max((t for t in loaded if t is not None), default=None), digest.hexdigest())
+    return Inputs(
+        max((t for t in loaded if t is not None), default=None),
+        digest.hexdigest(),
+        stored_rows_fingerprint(json.loads(manifest)),
+    )
 
 
 def ensure_log(conn: duckdb.DuckDBPyConnection) -> None:
@@ -66,6 +111,7 @@ def ensure_log(conn: duckdb.DuckDBPyConnection) -> None:
             days varchar not null,            -- what the run config asked to rebuild
             loaded_through timestamp,         -- the latest load the build read
             inputs_fingerprint varchar not null,  -- dbt project and the settings dbt reads
+            stored_rows_fingerprint varchar not null,  -- what incremental rows come from
             built_at timestamp not null default current_timestamp
         )"""
     )
@@ -82,10 +128,21 @@ def unchanged_since_last_build(
     return last is not None and last == (published_run_id, now.loaded_through, now.fingerprint)
 
 
+def stored_rows_changed(conn: duckdb.DuckDBPyConnection, now: Inputs) -> bool:
+    """Whether the incremental models' rows were computed by other rules than this build's (or
+    by a build this log does not know: a warehouse from before it)."""
+    ensure_log(conn)
+    last = conn.execute(
+        f"select stored_rows_fingerprint from {LOG_TABLE} order by built_at desc limit 1"
+    ).fetchone()
+    return last is None or last[0] != now.stored_rows
+
+
 def record_build(conn: duckdb.DuckDBPyConnection, run_id: str, days: str, built: Inputs) -> None:
     ensure_log(conn)
     conn.execute(
-        f"insert into {LOG_TABLE} (run_id, days, loaded_through, inputs_fingerprint) "
-        "values (?, ?, ?, ?)",
-        [run_id, days, built.loaded_through, built.fingerprint],
+        f"insert into {LOG_TABLE} "
+        "(run_id, days, loaded_through, inputs_fingerprint, stored_rows_fingerprint) "
+        "values (?, ?, ?, ?, ?)",
+        [run_id, days, built.loaded_through, built.fingerprint, built.stored_rows],
     )

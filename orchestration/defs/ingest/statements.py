@@ -269,7 +269,9 @@ members as (
         json_type(j) as j_type,
         json_extract_string(j, [
             '$.id', '$.stored', '$.timestamp', '$.objectType',
-            '$.verb.id', '$.object.objectType', '$.object.id'
+            '$.verb.id', '$.object.objectType', '$.object.id',
+            '$.result.score.scaled', '$.result.score.raw', '$.result.score.min',
+            '$.result.score.max', '$.result.duration', '$.actor.mbox'
         ]) as m,
         json_type(j, ['$.actor', '$.object']) as member_types
     from decoded
@@ -297,7 +299,11 @@ fields as (
         timezone('UTC', try_cast(m[3] as timestamptz)) as timestamp_at,
         -- _VOIDS_SQL's rule, on the paths already read.
         case when m[5] = 'http://adlnet.gov/expapi/verbs/voided' and m[6] = 'StatementRef'
-            then try_cast(m[7] as uuid) end as voids_statement_id
+            then try_cast(m[7] as uuid) end as voids_statement_id,
+        try_cast(m[8] as double) as scaled,
+        try_cast(m[9] as double) as score_raw,
+        try_cast(m[10] as double) as score_min,
+        try_cast(m[11] as double) as score_max
     from members
 )
 select
@@ -318,6 +324,34 @@ select
             then 'stored ' || stored_text || ' is not an ISO 8601 timestamp'
         when timestamp_text is not null and timestamp_at is null
             then 'timestamp ' || timestamp_text || ' is not an ISO 8601 timestamp'
+        -- The value rules of xAPI 1.0.3 (part 2, 4.1.5 Result and 4.1.2 Actor): a conformant
+        -- LRS rejects a statement that breaks them, so it is quarantined, never altered.
+        when m[8] is not null and scaled is null
+            then 'result.score.scaled ' || m[8] || ' is not a number (xAPI 1.0.3 Score)'
+        when scaled not between -1 and 1
+            then 'result.score.scaled ' || m[8] || ' is outside [-1, 1] (xAPI 1.0.3 Score)'
+        when (m[9] is not null and score_raw is null)
+            or (m[10] is not null and score_min is null)
+            or (m[11] is not null and score_max is null)
+            then 'result.score raw/min/max is not a number (xAPI 1.0.3 Score)'
+        when score_min >= score_max
+            then 'result.score.min ' || m[10] || ' is not below max ' || m[11]
+                || ' (xAPI 1.0.3 Score)'
+        when score_raw < score_min or score_raw > score_max
+            then 'result.score.raw ' || m[9] || ' is outside [min, max] ['
+                || coalesce(m[10], '') || ', ' || coalesce(m[11], '') || '] (xAPI 1.0.3 Score)'
+        when m[12] is not null and not (
+            regexp_full_match(
+                m[12],
+                'P(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?'
+                || '(T(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?'
+            )
+            and m[12] not in ('P', 'PT')
+            and right(m[12], 1) <> 'T'
+        )
+            then 'result.duration ' || m[12] || ' is not an ISO 8601 duration (xAPI 1.0.3 Result)'
+        when m[13] is not null and not regexp_full_match(m[13], 'mailto:[^@\s]+@[^@\s]+')
+            then 'actor.mbox ' || m[13] || ' is not a mailto: IRI (xAPI 1.0.3 Actor)'
     end as problem
 from fields
 """

@@ -55,11 +55,11 @@ compliance_attempts as (
         activity.course_id,
         activity.event_at,
         activity.event_date,
-        activity.verb = 'failed' as is_failure,
-        activity.verb = 'passed' as is_pass
+        activity.outcome = 'failed' as is_failure,
+        activity.outcome = 'passed' as is_pass
     from activity
     inner join courses on activity.course_id = courses.course_id
-    where courses.is_compliance and activity.verb in ('failed', 'passed')
+    where courses.is_compliance and activity.outcome in ('failed', 'passed')
 ),
 
 failures as (
