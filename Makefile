@@ -10,7 +10,7 @@ MONTHS    ?= 24
 SEED      ?= 7
 LANDING   ?= data/landing
 
-.PHONY: setup demo generate run dev test lint format clean chromium bench bench-small
+.PHONY: setup demo generate run dev test lint format clean chromium bench bench-small bench-lrs
 
 setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -70,6 +70,10 @@ bench: setup
 bench-small: setup
 	$(BIN)/python benchmarks/bench.py --sizes small --workdir $(BENCH_WORKDIR) \
 		--out benchmarks/RESULTS-small.md
+
+# What a pull, an incremental pull and a sweep cost the pipeline against an LRS of 1M statements.
+bench-lrs: setup
+	$(BIN)/python benchmarks/lrs_pull.py --statements 1000000
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

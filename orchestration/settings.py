@@ -31,6 +31,7 @@ class LrsSettings:
     password: str = field(repr=False)
     limit: int = 500
     overlap_minutes: float = 5.0
+    sweep_hours: float = 24.0  # a pull asks for every statement at least this often
     timeout_seconds: float = 30.0
     attempts: int = 4
 
@@ -56,6 +57,7 @@ class LrsSettings:
             password=env.get("PIPELINE_LRS_PASSWORD") or "",
             limit=_number(env, "PIPELINE_LRS_LIMIT", 500, int, minimum=0),
             overlap_minutes=_number(env, "PIPELINE_LRS_OVERLAP_MINUTES", 5.0, float, minimum=0),
+            sweep_hours=_number(env, "PIPELINE_LRS_SWEEP_HOURS", 24.0, float, minimum=0),
             timeout_seconds=_number(env, "PIPELINE_LRS_TIMEOUT_SECONDS", 30.0, float, minimum=1),
             attempts=_number(env, "PIPELINE_LRS_ATTEMPTS", 4, int, minimum=1),
         )

@@ -110,6 +110,41 @@ def test_each_run_pulls_exactly_the_new_statements(tmp_path, lrs):
     assert query(settings, "select count(*) from raw.lms_statement_duplicates") == [(0,)]
 
 
+def test_statements_stored_late_with_old_timestamps_are_all_pulled(tmp_path, lrs):
+    """Ralph filters `since` on `timestamp`: a statement stored after the cursor but dated
+    before it is invisible to an incremental pull. The sweep finds it, once."""
+    posted = lrs.post(generated(1, 30))
+    settings = lrs_settings(tmp_path, lrs)
+    result, first = pull_once(settings)
+    assert result.success and first["rows_loaded"] == 30
+
+    # An offline app syncs: stored now, dated weeks before anything pulled so far.
+    late = [
+        statement(n, account("E2"), timestamp="2024-05-02T10:00:00Z", stored=None)
+        for n in range(31, 41)
+    ]
+    lrs.append(late)
+    result, incremental = pull_once(settings)
+    assert result.success and incremental["mode"] == "since the cursor"
+    assert incremental["rows_loaded"] == 0  # what an overlap window alone would lose
+
+    # The sweep is due (PIPELINE_LRS_SWEEP_HOURS, default 24, has passed).
+    query(settings, "update raw.lrs_cursor set last_sweep_at = last_sweep_at - interval 25 hour")
+    result, sweep = pull_once(settings)
+    assert result.success, failure_text(result)
+    assert sweep["mode"] == "sweep (every statement)"
+    assert (sweep["rows_loaded"], sweep["already_loaded"]) == (10, 30)
+    assert raw_ids(settings) == sorted(posted + [statement_id(n) for n in range(31, 41)])
+    assert query(settings, "select count(*) from raw.lms_statement_duplicates") == [(0,)]
+
+    # Sweeping every pull (0 hours) loads nothing twice.
+    settings = lrs_settings(tmp_path, lrs, PIPELINE_LRS_SWEEP_HOURS="0")
+    result, again = pull_once(settings)
+    assert again["mode"] == "sweep (every statement)"
+    assert (again["rows_loaded"], again["already_loaded"]) == (0, 40)
+    assert query(settings, "select count(*) from raw.lms_statement_duplicates") == [(0,)]
+
+
 def test_pages_are_followed_through_more_links_to_the_end(tmp_path, lrs):
     posted = lrs.post(generated(1, 25))
     settings = lrs_settings(tmp_path, lrs, PIPELINE_LRS_LIMIT="5")

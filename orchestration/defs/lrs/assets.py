@@ -50,6 +50,7 @@ def lms_statements_lrs(
                 client,
                 limit=lrs.limit,
                 overlap=timedelta(minutes=lrs.overlap_minutes),
+                sweep_every=timedelta(hours=lrs.sweep_hours),
                 log=context.log.info,
             )
     except LrsError as exc:

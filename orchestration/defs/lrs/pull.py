@@ -11,6 +11,14 @@ only when the last page has been loaded: the xAPI default order is newest first,
 end, no `stored` time seen so far is a safe place to resume from. A pull that fails half way
 leaves the cursor where it was, and the next one fetches the same range again and loads only
 what is missing.
+
+No overlap window catches everything: Ralph filters `since` on `timestamp`, so a statement
+stored today with last month's timestamp (an offline app syncing, a bulk import) is behind any
+cursor. So every `PIPELINE_LRS_SWEEP_HOURS` (default 24) a pull is a **sweep**: it pages
+through every statement the LRS holds, without `since`, and loads those it never served before.
+Known ids are matched against one temporary table of everything this LRS served, so a sweep
+costs a read of the LRS and one scan of the raw table, and re-served statements are neither
+loaded nor recorded as duplicates.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ class PullResult:
     since: datetime | None
     cursor_before: datetime | None
     cursor_after: datetime | None = None
+    sweep: bool = False  # every statement asked for, not only those since the cursor
     pages: int = 0
     statements_received: int = 0
     already_loaded: int = 0  # re-served inside the overlap window: no news
@@ -54,6 +63,7 @@ class PullResult:
 
         return {
             "lrs_url": self.lrs_url,
+            "mode": "sweep (every statement)" if self.sweep else "since the cursor",
             "since": iso(self.since),
             "cursor_before": iso(self.cursor_before),
             "cursor_after": iso(self.cursor_after),
@@ -71,22 +81,36 @@ def source_prefix(lrs_url: str) -> str:
     return f"lrs:{lrs_url}"
 
 
-def read_cursor(conn: duckdb.DuckDBPyConnection, lrs_url: str) -> datetime | None:
-    """The latest `stored` loaded from this LRS, without creating anything when there is none."""
+def _cursor_row(conn: duckdb.DuckDBPyConnection, lrs_url: str) -> tuple | None:
     exists = conn.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         CURSOR_TABLE.split("."),
     ).fetchone()[0]
     if not exists:
         return None
-    row = conn.execute(
-        f"select last_stored from {CURSOR_TABLE} where lrs_url = ?", [lrs_url]
+    _add_sweep_column(conn)
+    return conn.execute(
+        f"select last_stored, last_sweep_at from {CURSOR_TABLE} where lrs_url = ?", [lrs_url]
     ).fetchone()
+
+
+def read_cursor(conn: duckdb.DuckDBPyConnection, lrs_url: str) -> datetime | None:
+    """The latest `stored` loaded from this LRS, without creating anything when there is none."""
+    row = _cursor_row(conn, lrs_url)
     return row[0] if row else None
 
 
+def _add_sweep_column(conn: duckdb.DuckDBPyConnection) -> None:
+    """Cursor tables written before sweeps existed get the column (empty: a sweep is due)."""
+    conn.execute(f"alter table {CURSOR_TABLE} add column if not exists last_sweep_at timestamp")
+
+
 def write_cursor(
-    conn: duckdb.DuckDBPyConnection, lrs_url: str, last_stored: datetime, statements: int
+    conn: duckdb.DuckDBPyConnection,
+    lrs_url: str,
+    last_stored: datetime,
+    statements: int,
+    swept_at: datetime | None = None,
 ) -> None:
     conn.execute(
         f"""
@@ -94,18 +118,27 @@ def write_cursor(
             lrs_url varchar primary key,
             last_stored timestamp not null,  -- UTC; the next pull asks since this minus the overlap
             statements_loaded bigint not null,  -- by the pull that set it
-            updated_at timestamp not null
+            updated_at timestamp not null,
+            last_sweep_at timestamp  -- UTC; the last pull that asked for every statement
         )"""
     )
+    _add_sweep_column(conn)
     conn.execute(
         f"""
-        insert into {CURSOR_TABLE} values (?, ?, ?, ?)
+        insert into {CURSOR_TABLE}
+            (lrs_url, last_stored, statements_loaded, updated_at, last_sweep_at)
+        values (?, ?, ?, ?, ?)
         on conflict (lrs_url) do update set
             last_stored = excluded.last_stored,
             statements_loaded = excluded.statements_loaded,
-            updated_at = excluded.updated_at""",
-        [lrs_url, last_stored, statements, datetime.now(UTC).replace(tzinfo=None)],
+            updated_at = excluded.updated_at,
+            last_sweep_at = coalesce(excluded.last_sweep_at, {CURSOR_TABLE}.last_sweep_at)""",
+        [lrs_url, last_stored, statements, _utc_now(), swept_at],
     )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def pull_statements(
@@ -114,16 +147,27 @@ def pull_statements(
     *,
     limit: int = 500,
     overlap: timedelta = timedelta(minutes=5),
+    sweep_every: timedelta = timedelta(hours=24),
     batch_statements: int | None = None,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> PullResult:
     lrs_url = client.statements_url
     batch_statements = batch_statements or BATCH_STATEMENTS
-    cursor = read_cursor(conn, lrs_url)
-    since = cursor - overlap if cursor else None
-    result = PullResult(lrs_url=lrs_url, since=since, cursor_before=cursor)
+    row = _cursor_row(conn, lrs_url)
+    cursor, last_sweep = row if row else (None, None)
+    pulled_at = _utc_now()
+    sweep = cursor is not None and (last_sweep is None or pulled_at - last_sweep >= sweep_every)
+    since = cursor - overlap if cursor and not sweep else None
+    result = PullResult(lrs_url=lrs_url, since=since, cursor_before=cursor, sweep=sweep)
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    log(f"LRS {lrs_url}: pulling statements stored since {since or 'the beginning'}")
+    if sweep:
+        log(
+            f"LRS {lrs_url}: sweeping every statement it holds (the last sweep was "
+            f"{last_sweep.isoformat() + 'Z' if last_sweep else 'never'}; "
+            "PIPELINE_LRS_SWEEP_HOURS), for statements stored late with old timestamps"
+        )
+    else:
+        log(f"LRS {lrs_url}: pulling statements stored since {since or 'the beginning'}")
 
     batch: list[dict] = []
     latest: datetime | None = None
@@ -131,6 +175,9 @@ def pull_statements(
 
     def flush() -> None:
         if batch:
+            if not result.sources:  # the first statements: nothing is written before them
+                ensure_statement_tables(conn)
+                _remember_served(conn, lrs_url)
             source = f"{source_prefix(lrs_url)}#pull={started},batch={len(result.sources) + 1}"
             _load_batch(conn, lrs_url, source, batch, result)
             result.sources.append(source)
@@ -173,11 +220,16 @@ def pull_statements(
     # The LRS's own high-water mark, when it sends one, is the safe place to resume from.
     if latest is not None and consistent_through is not None:
         latest = min(latest, consistent_through)
+    # A first pull asks for everything: it counts as a sweep.
+    swept_at = pulled_at if since is None else None
     if latest is not None and (cursor is None or latest > cursor):
-        write_cursor(conn, lrs_url, latest, result.rows_loaded)
+        write_cursor(conn, lrs_url, latest, result.rows_loaded, swept_at)
         result.cursor_after = latest
     else:
+        if cursor is not None and swept_at is not None:
+            write_cursor(conn, lrs_url, cursor, result.rows_loaded, swept_at)
         result.cursor_after = cursor
+    conn.execute(f"drop table if exists {_SERVED}")
     return result
 
 
@@ -188,7 +240,6 @@ def _load_batch(
     statements: list[dict],
     result: PullResult,
 ) -> None:
-    ensure_statement_tables(conn)
     by_id: dict[str, dict] = {}
     others: list[object] = []  # no usable id: the loader assigns one or quarantines the line
     for statement in statements:
@@ -212,23 +263,36 @@ def _load_batch(
     result.rows_loaded += loaded.rows_loaded
     result.rows_duplicate += loaded.rows_duplicate
     result.rows_quarantined += loaded.rows_quarantined
+    conn.execute(
+        f"insert into {_SERVED} select unnest(?::varchar[])",
+        [[key for key in by_id if key not in seen]],
+    )
+
+
+_SERVED = "_lrs_served"
+
+
+def _remember_served(conn: duckdb.DuckDBPyConnection, lrs_url: str) -> None:
+    """Every id this LRS served before (kept, or recorded as a duplicate of another copy), in
+    one temporary table: one scan of the raw tables per pull, not one per batch."""
+    prefix = source_prefix(lrs_url) + "#"
+    conn.execute(
+        f"""
+        create or replace temp table {_SERVED} as
+        select statement_id::varchar as id from {STATEMENTS_TABLE}
+        where starts_with(source_file, $prefix)
+        union
+        select statement_id::varchar from {STATEMENT_DUPLICATES_TABLE}
+        where starts_with(source_file, $prefix)""",
+        {"prefix": prefix},
+    )
 
 
 def _already_from(conn: duckdb.DuckDBPyConnection, lrs_url: str, ids: list[str]) -> set[str]:
-    """Ids this LRS served before (kept, or recorded as a duplicate of another copy)."""
+    """Ids of `ids` this LRS served before (see _remember_served)."""
     if not ids:
         return set()
-    prefix = source_prefix(lrs_url) + "#"
     rows = conn.execute(
-        f"""
-        select statement_id::varchar from {STATEMENTS_TABLE}
-        where starts_with(source_file, $prefix)
-            and statement_id::varchar in (select unnest($ids::varchar[]))
-        union
-        select statement_id::varchar from {STATEMENT_DUPLICATES_TABLE}
-        where starts_with(source_file, $prefix)
-            and statement_id::varchar in (select unnest($ids::varchar[]))
-        """,
-        {"prefix": prefix, "ids": ids},
+        f"select id from {_SERVED} where id in (select unnest(?::varchar[]))", [ids]
     ).fetchall()
     return {row[0] for row in rows}

@@ -20,6 +20,7 @@ class LrsResource(dg.ConfigurableResource):
     password: str = ""
     limit: int = 500  # statements asked for per page (0: the server's maximum)
     overlap_minutes: float = 5.0  # how far before the cursor each pull starts again
+    sweep_hours: float = 24.0  # every statement is asked for again at least this often
     timeout_seconds: float = 30.0
     attempts: int = 4  # per request, on 5xx, 429, timeouts and refused connections
     backoff_seconds: float = 1.0  # doubled after every failed attempt
@@ -41,6 +42,7 @@ class LrsResource(dg.ConfigurableResource):
             password=password,
             limit=lrs.limit,
             overlap_minutes=lrs.overlap_minutes,
+            sweep_hours=lrs.sweep_hours,
             timeout_seconds=lrs.timeout_seconds,
             attempts=lrs.attempts,
         )
