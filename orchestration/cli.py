@@ -143,6 +143,18 @@ def _run(settings: PipelineSettings, window: Window | None, timings: Path | None
             file=sys.stderr,
         )
         return 2
+    from orchestration.defs.resources import warehouse_holder
+
+    holder = warehouse_holder(settings.warehouse)
+    if holder is not None:
+        # DuckDB has one writer per file: started now, every step would wait for the lock.
+        print(
+            f"retention-pipeline: the warehouse {settings.warehouse} is in use by process "
+            f"{holder} (another run, or a program holding it open); nothing was run. "
+            "Run again when it has finished.",
+            file=sys.stderr,
+        )
+        return 2
     print(f"Landing zone: {settings.landing_dir}")
     print(f"Warehouse:    {settings.warehouse}")
     print(f"As of {settings.as_of}, time zone {settings.timezone}", flush=True)

@@ -92,7 +92,8 @@ def test_unparsable_lines_are_quarantined_with_file_line_and_reason(tmp_path, wa
         4: "missing required field: actor",
         5: "id not-a-uuid is not a UUID",
         6: "timestamp yesterday is not an ISO 8601 timestamp",
-        7: "not a JSON object",
+        7: "a JSON array: statement files hold one statement object per line (JSON lines), "
+        "not an array",
         10: "not valid UTF-8",
     }
     raw_text = conn.execute(

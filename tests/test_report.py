@@ -4,6 +4,7 @@ marts, honest about small cells, and the same charts on the mart assets in the D
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +24,7 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from orchestration.defs import markdown as md
 from orchestration.defs.report import charts, data, page
 from orchestration.defs.report.assets import report_path, retention_report
 from orchestration.defs.report.quality import QualityStatus
@@ -48,6 +51,25 @@ MART_CHARTS = {
     "marts/mart_matched_retention": {"chart_matched_retention_forest"},
     "marts/mart_tier_backtest": {"chart_tier_backtest_lift"},
 }
+# A department name as a hostile or careless HRIS admin might type it: markup, a table pipe, a
+# Markdown link and dollar signs (TeX to matplotlib). It must show as text everywhere.
+HOSTILE_DEPARTMENT = 'R&D <script>alert("x")</script> | $5 & $6 [link](http://example.invalid)'
+
+
+def _rename_department(landing: Path, old: str, new: str) -> None:
+    for name in ("hris/workers.csv", "hris/job_history.csv"):
+        path = landing / name
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            if row["department"] == old:
+                row["department"] = new
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
 METADATA_LIMIT = 300_000  # characters of chart Markdown per asset
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -66,6 +88,7 @@ def company(tmp_path_factory):
     window for a matched comparison. The run is kept in a real instance, for the UI test."""
     root = tmp_path_factory.mktemp("report")
     generate(root / "landing", employees=400, months=18, seed=11, end_date=END)
+    _rename_department(root / "landing", "Engineering", HOSTILE_DEPARTMENT)
     settings = settings_for(root, PIPELINE_AS_OF=END.isoformat())
     home = root / "dagster_home"
     home.mkdir()
@@ -435,6 +458,22 @@ def test_the_dagster_ui_shows_a_mart_chart(company):
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_names_from_the_extracts_are_text_in_the_report_and_the_ui(company):
+    """The hostile department reaches the report's tables escaped, never as markup, and the
+    mart chart's Markdown in the Dagster UI escapes it too."""
+    assert escape(HOSTILE_DEPARTMENT) in company.html
+    assert "<script" not in company.html and "example.invalid" not in re.findall(
+        r'(?:href|src)="([^"]*)"', company.html
+    )
+    (tiers,) = [
+        e.materialization.metadata["chart_weekly_tiers_by_department"].value
+        for e in company.result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(["marts", "fct_risk_tiers"])
+    ]
+    assert md.text(HOSTILE_DEPARTMENT) in tiers
+    assert not re.search(r"(?<!\\)<script", tiers) and "](http://example.invalid)" not in tiers
 
 
 def test_a_tiny_company_gets_a_message_per_chart(tiny):

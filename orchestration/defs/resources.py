@@ -1,5 +1,7 @@
 """Resources shared by every module: run settings and the DuckDB warehouse."""
 
+import struct
+import sys
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -19,6 +21,25 @@ from orchestration.settings import (
 # run at a time (run granularity), so a second run waits in the queue instead of failing on
 # DuckDB's single-writer file lock.
 WAREHOUSE_POOL = "duckdb_warehouse"
+
+
+def warehouse_holder(path: Path) -> int | None:
+    """The id of another process holding DuckDB's write lock on `path`, if one does.
+
+    DuckDB locks its file with a POSIX record lock; F_GETLK asks who holds it without taking
+    it. Linux only (the `struct flock` layout differs elsewhere): None on other systems.
+    """
+    if not sys.platform.startswith("linux") or not path.is_file():
+        return None
+    import fcntl
+
+    layout = "hhqqi4x"  # l_type, l_whence, l_start, l_len, l_pid (x86-64 and arm64)
+    with path.open("rb") as handle:
+        query = struct.pack(layout, fcntl.F_WRLCK, 0, 0, 0, 0)
+        lock_type, _, _, _, pid = struct.unpack(
+            layout, fcntl.fcntl(handle.fileno(), fcntl.F_GETLK, query)
+        )
+    return None if lock_type == fcntl.F_UNLCK else pid
 
 
 class PipelineConfig(dg.ConfigurableResource):

@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration.defs import markdown as md
 from orchestration.defs.ingest.contract import (
     CSV_EXTRACTS,
     HRIS_EXTRACTS,
@@ -35,7 +36,8 @@ def _materialize_result(
         metadata["quarantine_sample"] = dg.MetadataValue.md(
             "| line | reason |\n|---|---|\n"
             + "\n".join(
-                f"| {row['line_number']} | {row['reason']} |" for row in result.sample_quarantine
+                f"| {row['line_number']} | {md.text(row['reason'])} |"
+                for row in result.sample_quarantine
             )
         )
     return dg.MaterializeResult(metadata=metadata)

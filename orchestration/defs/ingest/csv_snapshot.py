@@ -145,7 +145,7 @@ def _parse(path: Path, extract: CsvExtract):
     if missing:
         raise ExtractContractError(
             f"{path}: missing required column(s) {', '.join(missing)}; "
-            f"header has {', '.join(header) or 'no columns'}"
+            f"header has {', '.join(header) or 'no columns'}{_delimiter_hint(header)}"
         )
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
@@ -178,6 +178,19 @@ def _parse(path: Path, extract: CsvExtract):
             columns[name].append(value if value.strip() else None)
         columns["_line"].append(start)
     return header, columns, quarantined
+
+
+def _delimiter_hint(header: list[str]) -> str:
+    """Name the likely cause when the header is one column holding another delimiter."""
+    if len(header) != 1:
+        return ""
+    for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+        if delimiter in header[0]:
+            return (
+                f" (the columns look separated by {name}: extracts must be comma-separated, "
+                "RFC 4180)"
+            )
+    return ""
 
 
 def _value_checks(extract: CsvExtract, header: list[str]):
@@ -260,7 +273,7 @@ class _LineReader:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             self.undecodable = True
-            text = raw.decode("utf-8", errors="replace")
+            text = raw.decode("utf-8", errors="backslashreplace")
         self._pending.append(text)
         return text
 

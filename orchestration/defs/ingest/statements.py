@@ -8,6 +8,7 @@ small and memory stays bounded by the group size, not by the number of files.
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -37,7 +38,7 @@ _LINES_SCHEMA = pa.schema(
         ("source_file", pa.string()),
         ("line_number", pa.int64()),
         ("line", pa.string()),
-        ("bad_utf8", pa.bool_()),
+        ("read_problem", pa.string()),  # why the line could not be read whole, if it could not
     ]
 )
 
@@ -171,7 +172,7 @@ def load_statement_texts(
     result = LoadResult(table=STATEMENTS_TABLE)
     _create_staging(conn)
     numbers = list(range(first_line, first_line + len(texts)))
-    _stage_batch(conn, _lines_table(source, numbers, texts, [False] * len(texts)))
+    _stage_batch(conn, _lines_table(source, numbers, texts, [None] * len(texts)))
     conn.execute("begin transaction")
     try:
         counts = _merge_staged(conn, [source])
@@ -188,7 +189,7 @@ def load_statement_texts(
 def _create_staging(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(
         "create or replace temp table _statement_lines "
-        "(source_file varchar, line_number bigint, line varchar, bad_utf8 boolean)"
+        "(source_file varchar, line_number bigint, line varchar, read_problem varchar)"
     )
 
 
@@ -223,31 +224,57 @@ class _Stager:
 
 
 def _line_batches(relative: str, path: Path) -> Iterator[pa.Table]:
-    opener = gzip.open if path.suffix == ".gz" else open
+    """The file's non-blank lines with their numbers. A gzip file that ends early or is corrupt
+    keeps the lines read before the damage; one more line, numbered after them, records where
+    and why reading stopped, so the file is quarantined by name rather than failing the load."""
+    gzipped = path.suffix == ".gz"
     numbers: list[int] = []
     lines: list[str] = []
-    bad: list[bool] = []
-    with opener(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue  # a blank line holds no statement
-            try:
-                text, undecodable = raw.decode("utf-8"), False
-            except UnicodeDecodeError:
-                text, undecodable = raw.decode("utf-8", errors="replace"), True
-            numbers.append(number)
-            lines.append(text.rstrip("\r\n"))
-            bad.append(undecodable)
-            if len(lines) >= ARROW_BATCH_LINES:
-                yield _lines_table(relative, numbers, lines, bad)
-                numbers, lines, bad = [], [], []
+    problems: list[str | None] = []
+    number = 0
+    with (gzip.open if gzipped else open)(path, "rb") as handle:
+        try:
+            for number, raw in enumerate(handle, start=1):  # noqa: B007 (read after the loop)
+                if number == 1:
+                    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark is no content
+                if not raw.strip():
+                    continue  # a blank line holds no statement
+                try:
+                    text, problem = raw.decode("utf-8"), None
+                except UnicodeDecodeError:
+                    text, problem = (
+                        raw.decode("utf-8", errors="backslashreplace"),
+                        "not valid UTF-8",
+                    )
+                numbers.append(number)
+                lines.append(text.rstrip("\r\n"))
+                problems.append(problem)
+                if len(lines) >= ARROW_BATCH_LINES:
+                    yield _lines_table(relative, numbers, lines, problems)
+                    numbers, lines, problems = [], [], []
+        except (EOFError, OSError, zlib.error) as exc:
+            if not gzipped:
+                raise
+            numbers.append(number + 1)
+            lines.append("")
+            problems.append(
+                f"unreadable gzip after line {number}: {exc} (the file is truncated or "
+                "corrupt; the lines before were loaded, deliver it again whole)"
+            )
     if lines:
-        yield _lines_table(relative, numbers, lines, bad)
+        yield _lines_table(relative, numbers, lines, problems)
 
 
-def _lines_table(relative: str, numbers: list[int], lines: list[str], bad: list[bool]):
+def _lines_table(
+    relative: str, numbers: list[int], lines: list[str], problems: list[str | None]
+) -> pa.Table:
     return pa.table(
-        [pa.array([relative] * len(lines)), pa.array(numbers), pa.array(lines), pa.array(bad)],
+        [
+            pa.array([relative] * len(lines)),
+            pa.array(numbers),
+            pa.array(lines),
+            pa.array(problems, type=pa.string()),
+        ],
         schema=_LINES_SCHEMA,
     )
 
@@ -257,9 +284,13 @@ _PARSE_SQL = r"""
 create or replace temp table _statement_parsed as
 with decoded as (
     select
-        source_file, line_number, line, bad_utf8,
-        case when not bad_utf8 and json_valid(line) then line::json end as j
+        source_file, line_number, line, read_problem,
+        case when read_problem is null and json_valid(line) then line::json end as j
     from _statement_lines
+),
+pretty_printed as (
+    -- A lone `[` or `{` on a line: the file is one pretty-printed JSON document.
+    select distinct source_file from _statement_lines where trim(line) in ('[', '{')
 ),
 members as (
     -- Every path read below, from one parse of each line (one `->>` per path would parse the
@@ -309,8 +340,14 @@ fields as (
 select
     *,
     case
-        when bad_utf8 then 'not valid UTF-8'
+        when read_problem is not null then read_problem
+        when j is null and source_file in (select p.source_file from pretty_printed as p)
+            then 'invalid JSON: the file is one pretty-printed JSON document, but statement '
+                || 'files hold one statement per line (JSON lines)'
         when j is null then 'invalid JSON (truncated or not JSON)'
+        when j_type = 'ARRAY'
+            then 'a JSON array: statement files hold one statement object per line '
+                || '(JSON lines), not an array'
         when j_type <> 'OBJECT' then 'not a JSON object'
         when m[4] = 'SubStatement'
             then 'a SubStatement is only valid as the object of a statement'

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration.defs import markdown as md
 from orchestration.defs.alerts.config import AlertSettings
 from orchestration.defs.alerts.message import Alert
 from orchestration.defs.alerts.senders import send_alert
@@ -186,18 +187,15 @@ def suite_alert(run: "SuiteRun", key: dg.AssetKey, run_id: str, settings: AlertS
 
 
 def _failures_markdown(run: "SuiteRun") -> str:
-    def cell(value) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
     lines = [
         "| expectation | severity | observed | unexpected rows | sample failing rows |",
         "|---|---|---|---|---|",
     ]
     for outcome in run.failed:
         observed = outcome.exception and f"error: {outcome.exception}" or outcome.observed
-        samples = "<br>".join(cell(row) for row in outcome.sample_rows[:5])
+        samples = "<br>".join(md.text(row) for row in outcome.sample_rows[:5])
         lines.append(
-            f"| `{cell(outcome.label)}` | {outcome.expectation.severity} | {cell(observed)} | "
+            f"| `{outcome.label}` | {outcome.expectation.severity} | {md.text(observed)} | "
             f"{'' if outcome.unexpected_count is None else f'{outcome.unexpected_count:,}'} | "
             f"{samples} |"
         )

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from PIL import Image
 
+from orchestration.defs import markdown as md
 from orchestration.defs.report import data
 from orchestration.defs.report.data import Source
 
@@ -34,6 +35,9 @@ SUPPRESSED_COLOR = "#d9d9d9"
 STYLE = {
     "font.family": "DejaVu Sans",  # ships with matplotlib: the same glyphs on every machine
     "font.size": 9,
+    # Titles and labels hold names from the extracts: a `$` in a department is a dollar sign,
+    # never the start of a TeX formula (which would fail to draw).
+    "text.parse_math": False,
     "axes.titlesize": 10,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
@@ -75,10 +79,10 @@ class NumberTable:
 
     def markdown(self) -> str:
         lines = [
-            "| " + " | ".join(self.headers) + " |",
+            "| " + " | ".join(md.text(h) for h in self.headers) + " |",
             "|" + "---|" * len(self.headers),
         ]
-        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        lines += ["| " + " | ".join(md.text(cell) for cell in row) + " |" for row in self.rows]
         return "\n".join(lines)
 
 
@@ -324,7 +328,23 @@ def tier_trend_chart(source: Source) -> Chart:
     handles, labels = grid[0][0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside upper right", ncols=3)
     figure.supylabel("Employees", fontsize=9)
-    return Chart(key, TIER_TITLE, TIER_CAPTION, png=_png(figure))
+    latest = weeks[-1]
+
+    def cell(department: str, tier: int) -> str:
+        if (department, latest, tier) not in value:
+            return "-"  # nobody in the department that week
+        employees = value[(department, latest, tier)]
+        return f"<{data.min_cell_size()}" if employees is None else f"{employees:,}"
+
+    table = NumberTable(
+        "tiers-latest-week",
+        [f"Week of {latest.isoformat()}", *(f"Tier {tier}" for tier in data.TIERS)],
+        [
+            [department, *(cell(department, tier) for tier in data.TIERS)]
+            for department in departments
+        ],
+    )
+    return Chart(key, TIER_TITLE, TIER_CAPTION, png=_png(figure), tables=(table,))
 
 
 # --- 12-month retention heatmap ------------------------------------------------------------
