@@ -10,7 +10,7 @@ MONTHS    ?= 24
 SEED      ?= 7
 LANDING   ?= data/landing
 
-.PHONY: setup demo generate run dev test lint format clean chromium bench bench-small bench-lrs
+.PHONY: setup demo generate run dev test test-fast lint format clean chromium bench bench-small bench-lrs
 
 setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -57,6 +57,10 @@ chromium:
 
 test: setup lint chromium
 	$(BIN)/pytest
+
+# The tests that run no pipeline, no service and no browser: a couple of minutes.
+test-fast: setup
+	$(BIN)/pytest -m "not pipeline and not ui"
 
 # Issue 8's benchmark, outside the test suite: ~1M and ~10M statements, each as a full build, an
 # incremental day and the hand-tuned floor (benchmarks/floor.sql). About 40 min on 2 cores, and

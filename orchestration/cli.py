@@ -193,7 +193,9 @@ def _run(settings: PipelineSettings, window: Window | None, timings: Path | None
                 file=sys.stderr,
             )
         # Scheduled runs alert through the run-failure sensor; this run has no daemon watching.
-        delivered = notify_run_failure(result.run_id, FULL_BUILD_JOB, failures, log=print)
+        delivered = notify_run_failure(
+            result.run_id, FULL_BUILD_JOB, failures, settings.alerts, log=print
+        )
         if delivered:
             print(f"Alert sent: {', '.join(delivered)}", file=sys.stderr)
         return 1

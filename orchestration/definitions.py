@@ -13,7 +13,7 @@ from orchestration.defs.publish import assets as publish_assets
 from orchestration.defs.quality import checks as quality_checks
 from orchestration.defs.quality.graph import asset_keys_of
 from orchestration.defs.report import assets as report_assets
-from orchestration.defs.resources import PipelineConfig, warehouse_resource
+from orchestration.defs.resources import pipeline_resource, warehouse_resource
 from orchestration.settings import PipelineSettings
 
 
@@ -24,7 +24,7 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
     # Checks and publication cover whichever suites' tables and SPEC marts exist as assets now.
     asset_keys = asset_keys_of(ingest, dbt)
     return dg.Definitions.merge(
-        lrs_assets.build_defs(settings),
+        lrs_assets.defs,
         ingest,
         dbt,
         jobs.defs,
@@ -32,10 +32,10 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
         quality_checks.build_defs(asset_keys),
         publish_assets.build_defs(asset_keys),
         report_assets.defs,
-        alert_runs.defs,
+        alert_runs.build_defs(settings.alerts),
         dg.Definitions(
             resources={
-                "pipeline": PipelineConfig.from_settings(settings),
+                "pipeline": pipeline_resource(settings),
                 "warehouse": warehouse_resource(settings),
             },
             # One process writes the DuckDB file at a time: steps run in the run's own process.

@@ -1,10 +1,16 @@
-"""Run settings read from PIPELINE_* environment variables, each with the SPEC's default."""
+"""Every setting of the pipeline, read once from PIPELINE_* environment variables.
+
+`PipelineSettings.from_env()` is the only reader of the environment: assets, checks, sensors and
+the CLI receive the resulting frozen object (the Dagster resource `pipeline`), and dbt receives
+`dbt_env()`. A new setting is a field here, its line in `from_env`, and its row in the README's
+configuration table (tests/test_settings.py checks the table against this module).
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -64,6 +70,91 @@ class LrsSettings:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    """How the expectation suites run (PIPELINE_QUALITY_*, PIPELINE_FULL_VALIDATION_DAYS)."""
+
+    # Suites over the statement tables validate the rows a run wrote, and the whole table at
+    # least this often (0: every run).
+    full_validation_days: int = 7
+    batch_rows: int = 500_000  # rows read into pandas and validated at a time
+    memory_limit: str = "1GB"  # DuckDB's limit while it feeds GX batches
+    data_docs_dir: Path | None = None  # None: data_docs/ beside the warehouse
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> QualitySettings:
+        docs = env.get("PIPELINE_DATA_DOCS_DIR") or ""
+        return cls(
+            full_validation_days=_number(env, "PIPELINE_FULL_VALIDATION_DAYS", 7, int, minimum=0),
+            batch_rows=_number(env, "PIPELINE_QUALITY_BATCH_ROWS", 500_000, int, minimum=1),
+            memory_limit=_memory(env, "PIPELINE_QUALITY_MEMORY_LIMIT", "1GB"),
+            data_docs_dir=Path(docs).expanduser().resolve() if docs else None,
+        )
+
+
+DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where failed checks and runs are announced (PIPELINE_ALERT_*); none set: no alerts."""
+
+    # Secrets are excluded from repr, so logging the settings never prints them.
+    webhook_url: str | None = field(default=None, repr=False)
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str = "retention-pipeline@localhost"
+    smtp_to: tuple[str, ...] = ()
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    dagster_url: str = DEFAULT_DAGSTER_URL
+    on_warn: bool = False
+    timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> AlertSettings:
+        env = dict(os.environ if env is None else env)
+        port_text = env.get("PIPELINE_ALERT_SMTP_PORT") or ""
+        ssl = _flag(env.get("PIPELINE_ALERT_SMTP_SSL"), default=port_text == "465")
+        return cls(
+            webhook_url=env.get("PIPELINE_ALERT_WEBHOOK_URL") or None,
+            smtp_host=env.get("PIPELINE_ALERT_SMTP_HOST") or None,
+            smtp_port=(
+                _number(env, "PIPELINE_ALERT_SMTP_PORT", 0, int, minimum=1)
+                if port_text
+                else (465 if ssl else 587)
+            ),
+            smtp_user=env.get("PIPELINE_ALERT_SMTP_USER") or None,
+            smtp_password=env.get("PIPELINE_ALERT_SMTP_PASSWORD") or None,
+            smtp_from=env.get("PIPELINE_ALERT_SMTP_FROM") or "retention-pipeline@localhost",
+            smtp_to=tuple(
+                a.strip() for a in (env.get("PIPELINE_ALERT_SMTP_TO") or "").split(",") if a.strip()
+            ),
+            smtp_starttls=_flag(env.get("PIPELINE_ALERT_SMTP_STARTTLS"), default=not ssl),
+            smtp_ssl=ssl,
+            dagster_url=(env.get("PIPELINE_DAGSTER_URL") or DEFAULT_DAGSTER_URL).rstrip("/"),
+            on_warn=_flag(env.get("PIPELINE_ALERT_ON_WARN"), default=False),
+        )
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host and self.smtp_to)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.webhook_url) or self.email_enabled
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in a log line or in metadata."""
+        return tuple(s for s in (self.webhook_url, self.smtp_password) if s)
+
+    def run_url(self, run_id: str) -> str:
+        return f"{self.dagster_url}/runs/{run_id}"
+
+
+@dataclass(frozen=True)
 class PipelineSettings:
     landing_dir: Path
     warehouse: Path
@@ -75,10 +166,9 @@ class PipelineSettings:
     schedule_timezone: str = "UTC"
     # A day's run also rebuilds this many days before it, for statements that arrive late.
     lookback_days: int = 3
-    # Suites over the statement tables validate the rows a run wrote, and the whole table at
-    # least this often (0: every run).
-    full_validation_days: int = 7
     lrs: LrsSettings | None = None
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     # PIPELINE_AS_OF was given (a reproducible run), rather than today's date.
     as_of_fixed: bool = False
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT  # every DuckDB connection, dbt's too
@@ -102,12 +192,6 @@ class PipelineSettings:
                 f"{timezone}): weeks after today have no data yet. Set a past date, or unset it "
                 "for today"
             )
-        memory_limit = env.get("PIPELINE_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
-        if not _MEMORY.match(memory_limit):
-            raise SettingsError(
-                f"PIPELINE_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not an amount of memory "
-                "(e.g. 4GB, 512MB or 6GiB)"
-            )
         return cls(
             landing_dir=_path(env, "PIPELINE_LANDING_DIR", "data/landing"),
             warehouse=_path(env, "PIPELINE_WAREHOUSE", "data/warehouse.duckdb"),
@@ -118,12 +202,25 @@ class PipelineSettings:
             schedule_cron=schedule_cron,
             schedule_timezone=schedule_timezone,
             lookback_days=_number(env, "PIPELINE_LOOKBACK_DAYS", 3, int, minimum=0),
-            full_validation_days=_number(env, "PIPELINE_FULL_VALIDATION_DAYS", 7, int, minimum=0),
             as_of_fixed=as_of is not None,
             lrs=LrsSettings.from_env(env),
-            duckdb_memory_limit=memory_limit.strip(),
+            quality=QualitySettings.from_env(env),
+            alerts=AlertSettings.from_env(env),
+            duckdb_memory_limit=_memory(
+                env, "PIPELINE_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT
+            ),
             duckdb_threads=_number(env, "PIPELINE_DUCKDB_THREADS", None, int, minimum=1),
         )
+
+    def for_run(self) -> PipelineSettings:
+        """The settings a run works with: without PIPELINE_AS_OF, the as-of date is today
+        when the run starts, for every step of it, however long a code server has been up."""
+        return self if self.as_of_fixed else replace(self, as_of=today(self.timezone))
+
+    @property
+    def data_docs_dir(self) -> Path:
+        """PIPELINE_DATA_DOCS_DIR, else data_docs/ beside the warehouse file."""
+        return self.quality.data_docs_dir or self.warehouse.parent / "data_docs"
 
     def dbt_env(self) -> dict[str, str]:
         """Environment for dbt: absolute paths, because dbt runs inside dbt_project/."""
@@ -198,3 +295,16 @@ def _number(env: dict[str, str], name: str, default, kind, *, minimum):
         noun = "a whole number" if kind is int else "a number"
         raise SettingsError(f"{name}={text!r} is not {noun} >= {minimum}")
     return value
+
+
+def _memory(env: dict[str, str], name: str, default: str) -> str:
+    text = env.get(name) or default
+    if not _MEMORY.match(text):
+        raise SettingsError(f"{name}={text!r} is not an amount of memory (e.g. 4GB, 512MB or 6GiB)")
+    return text.strip()
+
+
+def _flag(value: str | None, *, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import json
+import os
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,10 +14,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from orchestration.defs.alerts.config import AlertSettings
 from orchestration.defs.alerts.message import Alert
 from orchestration.defs.alerts.runs import notify_run_failure
 from orchestration.defs.alerts.senders import send_alert
+from orchestration.settings import AlertSettings
 from tests.conftest import run_pipeline, settings_for
 from tests.landing import build_landing
 from tests.quality_helpers import plant_unknown_course_enrollment
@@ -24,6 +25,7 @@ from tests.quality_helpers import plant_unknown_course_enrollment
 WEBHOOK_TOKEN = "T000/B000/s3cr3t-webhook-token"
 SMTP_PASSWORD = "s3cr3t-smtp-password"
 DAGSTER_URL = "http://dagster.example.com:3000"
+ALERT_VARIABLES = ("PIPELINE_ALERT_", "PIPELINE_DAGSTER_URL")
 
 
 class WebhookReceiver:
@@ -114,11 +116,13 @@ def alert_env(monkeypatch, smtp_server):
         yield receiver, mailbox, logins
 
 
+@pytest.mark.pipeline
 def test_planted_bad_row_alerts_by_webhook_and_email(tmp_path, alert_env, caplog):
     receiver, mailbox, logins = alert_env
     build_landing(tmp_path / "landing")
     plant_unknown_course_enrollment(tmp_path / "landing")
-    result = run_pipeline(settings_for(tmp_path))
+    alert_vars = {k: v for k, v in os.environ.items() if k.startswith(ALERT_VARIABLES)}
+    result = run_pipeline(settings_for(tmp_path, **alert_vars))
     assert not result.success
     run_link = f"{DAGSTER_URL}/runs/{result.run_id}"
 
@@ -162,7 +166,9 @@ def test_no_alert_configuration_means_no_alert_and_no_failure():
 
 def test_run_failure_alert_names_the_run_and_what_failed(alert_env):
     receiver, mailbox, _ = alert_env
-    delivered = notify_run_failure("run-42", "retention_pipeline", ["step dbt_models: boom"])
+    delivered = notify_run_failure(
+        "run-42", "retention_pipeline", ["step dbt_models: boom"], AlertSettings.from_env()
+    )
     assert delivered == ["webhook", "email to data-eng@example.com, oncall@example.com"]
     text = receiver.received[0]["json"]["text"]
     assert f"{DAGSTER_URL}/runs/run-42" in text and "step dbt_models: boom" in text

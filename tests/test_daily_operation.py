@@ -16,11 +16,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.defs.quality.checks import CHECK_NAME
+from orchestration.defs.quality.suites import CHECK_NAME
 from orchestration.defs.rebuild import DBT_STEP
 from orchestration.sample_data import generate
 from tests.conftest import last_queue, query, run_pipeline, settings_for
 from tests.landing import account, statement, write_statements
+
+pytestmark = pytest.mark.pipeline
 
 END = date(2024, 6, 30)  # a Sunday, and the as-of date
 LAST_DAY = END - timedelta(days=1)  # the last complete day: what the daily schedule rebuilds

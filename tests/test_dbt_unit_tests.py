@@ -18,6 +18,8 @@ from orchestration.settings import DBT_PROJECT_DIR
 from tests.conftest import run_pipeline, settings_for
 from tests.landing import build_landing
 
+pytestmark = pytest.mark.pipeline
+
 
 def _unit_test_names() -> list[str]:
     names = []

@@ -18,6 +18,8 @@ from orchestration.sample_data import generate
 from orchestration.settings import PipelineSettings, SettingsError, today
 from tests.conftest import query, run_pipeline, settings_for
 
+pytestmark = pytest.mark.pipeline
+
 END = date(2019, 6, 30)  # a Sunday, years before today: a past HR analysis
 SHORT, LONG = 3, 30  # months of history
 # What a run records per asset and per check; none of it may grow with the days of history.
@@ -185,15 +187,18 @@ def test_a_wrong_setting_or_window_is_one_line_naming_it_and_no_traceback(
 def test_a_run_keeps_the_as_of_date_it_started_with(monkeypatch):
     """Unset PIPELINE_AS_OF is today when the run starts, for every step of that run, and a
     long-running code server's next run takes the next day."""
-    from orchestration.defs import resources
-    from orchestration.defs.resources import PipelineConfig
+    from orchestration import settings as settings_module
+    from orchestration.defs.resources import pipeline_resource
 
-    monkeypatch.setattr(resources, "today", lambda _tz: date(2026, 12, 3))
-    config = PipelineConfig(landing_dir="l", warehouse="w", publish_dir="p")
-    config.setup_for_execution(dg.build_init_resource_context())
-    monkeypatch.setattr(resources, "today", lambda _tz: date(2026, 12, 4))  # midnight passes
-    assert config.settings.as_of == date(2026, 12, 3)
-    assert not config.settings.as_of_fixed
-    assert PipelineConfig(landing_dir="l", warehouse="w", publish_dir="p").settings.as_of == date(
-        2026, 12, 4
-    )
+    monkeypatch.setattr(settings_module, "today", lambda _tz: date(2026, 12, 3))
+    loaded = settings_module.PipelineSettings.from_env({})  # a code server starts
+    resource = pipeline_resource(loaded)
+    with dg.build_resources({"pipeline": resource}) as run:
+        monkeypatch.setattr(settings_module, "today", lambda _tz: date(2026, 12, 4))  # midnight
+        assert run.pipeline.as_of == date(2026, 12, 3)
+        assert not run.pipeline.as_of_fixed
+    with dg.build_resources({"pipeline": resource}) as next_run:
+        assert next_run.pipeline.as_of == date(2026, 12, 4)
+    fixed = settings_module.PipelineSettings.from_env({"PIPELINE_AS_OF": "2024-06-30"})
+    with dg.build_resources({"pipeline": pipeline_resource(fixed)}) as run:
+        assert run.pipeline.as_of == date(2024, 6, 30)

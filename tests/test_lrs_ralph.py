@@ -15,6 +15,8 @@ from tests.conftest import query, run_pipeline, settings_for
 from tests.landing import account, build_landing, mbox, statement, statement_id
 from tests.lrs_server import PASSWORD, USER, RalphServer, ralph_executable
 
+pytestmark = pytest.mark.pipeline
+
 LRS_ASSET = LRS_ASSET_KEY.to_user_string()
 
 

@@ -11,6 +11,8 @@ import pytest
 from orchestration.sample_data import generate
 from tests.conftest import query, run_pipeline, settings_for
 
+pytestmark = pytest.mark.pipeline
+
 END = date(2026, 11, 22)  # a Sunday: the last complete week starts 2026-11-16
 DROPOUT = "E000010"
 STOPS = date(2026, 11, 2)  # weeks of 11-02, 11-09 and 11-16 have no learning

@@ -24,6 +24,8 @@ from tests.conftest import run_pipeline, settings_for
 from tests.landing import build_landing
 from tests.quality_helpers import plant_unknown_course_enrollment
 
+pytestmark = pytest.mark.pipeline
+
 # DuckDB's storage version number for files readable by DuckDB 1.0 and 1.1 (written at byte 12).
 DUCKDB_1_0_STORAGE = 64
 

@@ -16,6 +16,8 @@ from tests.conftest import run_pipeline, settings_for
 from tests.landing import build_landing
 from tests.quality_helpers import copy_warehouse, failed, validate
 
+pytestmark = pytest.mark.pipeline
+
 # Marts of SPEC section 8 that the dbt project may not build yet: created by hand when absent.
 SYNTHETIC_MARTS = {
     "mart_retention_cohorts": """

@@ -28,10 +28,12 @@ from orchestration.defs import markdown as md
 from orchestration.defs.report import charts, data, page
 from orchestration.defs.report.assets import report_path, retention_report
 from orchestration.defs.report.quality import QualityStatus
-from orchestration.defs.resources import PipelineConfig
+from orchestration.defs.resources import pipeline_resource
 from orchestration.sample_data import generate
 from tests.conftest import run_pipeline, settings_for
 from tests.landing import build_landing
+
+pytestmark = pytest.mark.ui
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "report"
@@ -530,7 +532,7 @@ def test_without_a_publication_the_report_says_what_to_materialize(tmp_path):
     result = dg.materialize(
         [retention_report],
         resources={
-            "pipeline": PipelineConfig.from_settings(settings),
+            "pipeline": pipeline_resource(settings),
             "warehouse": DuckDBResource(database=str(tmp_path / "warehouse.duckdb")),
         },
         raise_on_error=False,

@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import query, run_pipeline, settings_for
 from tests.retention_landing import AS_OF, build_retention_landing
 
+pytestmark = pytest.mark.pipeline
+
 Z = 1.959963984540054  # the standard normal 97.5% quantile
 
 

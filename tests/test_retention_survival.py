@@ -10,6 +10,8 @@ import pytest
 from orchestration.sample_data import generate
 from tests.conftest import query, run_pipeline, settings_for
 
+pytestmark = pytest.mark.pipeline
+
 lifelines = pytest.importorskip("lifelines")
 
 AS_OF = date(2026, 11, 22)

@@ -20,6 +20,8 @@ from tests.landing import account, build_landing, statement
 from tests.lrs_server import PASSWORD, USER, RalphServer, ralph_executable
 from tests.test_alerts import WEBHOOK_TOKEN, WebhookReceiver
 
+pytestmark = pytest.mark.pipeline
+
 SECRETS = (PASSWORD, WEBHOOK_TOKEN)
 
 

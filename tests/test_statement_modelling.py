@@ -15,6 +15,8 @@ from tests.landing import (
     statement_id,
 )
 
+pytestmark = pytest.mark.pipeline
+
 STATEMENTS = [
     statement(1, account("E1")),
     statement(2, mbox("ADA.lovelace@EXAMPLE.com")),  # mbox matches case-insensitively

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.defs.quality.checks import CHECK_NAME
+from orchestration.defs.quality.suites import CHECK_NAME
 from tests.conftest import query, run_pipeline, settings_for
 from tests.landing import COURSE_IRI, HOMEPAGE, build_landing, statement_id
+
+pytestmark = pytest.mark.pipeline
 
 COURSE = COURSE_IRI + "PY-201"
 UNKNOWN = "https://lms.example.com/xapi/verbs/reacted"

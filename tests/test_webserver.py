@@ -23,6 +23,8 @@ from orchestration.defs.rebuild import DBT_STEP
 from tests.conftest import last_queue, query, settings_for
 from tests.landing import build_landing
 
+pytestmark = pytest.mark.ui
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS_QUERY = "{ assetNodes { assetKey { path } } }"
 

@@ -3,18 +3,15 @@
 import struct
 import sys
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
-from pydantic import PrivateAttr
 
 from orchestration.settings import (
     DEFAULT_DUCKDB_MEMORY_LIMIT,
     PipelineSettings,
     SettingsError,
-    today,
 )
 
 # Every asset that opens the DuckDB warehouse runs in this pool. dagster.yaml limits it to one
@@ -42,63 +39,19 @@ def warehouse_holder(path: Path) -> int | None:
     return None if lock_type == fcntl.F_UNLCK else pid
 
 
-class PipelineConfig(dg.ConfigurableResource):
-    """The run settings of SPEC section 8, resolved from PIPELINE_* variables at load time."""
+def pipeline_resource(settings: PipelineSettings) -> dg.ResourceDefinition:
+    """The `pipeline` resource: the run's settings themselves. Assets and checks take it as
+    `pipeline: dg.ResourceParam[PipelineSettings]`.
 
-    landing_dir: str
-    warehouse: str
-    publish_dir: str
-    timezone: str = "UTC"
-    # Empty unless PIPELINE_AS_OF is set: a long-running code server then reads today's date
-    # when each run starts, not the day it loaded the definitions.
-    as_of: str = ""
-    # Today's date when the run started, so every step of a run that crosses midnight
-    # builds, checks and reports as of the same day.
-    _run_as_of: date | None = PrivateAttr(default=None)
-    account_homepage: str = ""
-    lookback_days: int = 3
-    full_validation_days: int = 7
-    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
-    duckdb_threads: int = 0  # 0: DuckDB's default
+    It is made once per run (the code location runs steps in the run's process), so without
+    PIPELINE_AS_OF every step of a run that crosses midnight works as of the day it started,
+    and a long-running code server's next run takes the next day."""
 
-    @classmethod
-    def from_settings(cls, settings: PipelineSettings) -> "PipelineConfig":
-        return cls(
-            landing_dir=str(settings.landing_dir),
-            warehouse=str(settings.warehouse),
-            publish_dir=str(settings.publish_dir),
-            timezone=settings.timezone,
-            as_of=settings.as_of.isoformat() if settings.as_of_fixed else "",
-            account_homepage=settings.account_homepage or "",
-            lookback_days=settings.lookback_days,
-            full_validation_days=settings.full_validation_days,
-            duckdb_memory_limit=settings.duckdb_memory_limit,
-            duckdb_threads=settings.duckdb_threads or 0,
-        )
+    @dg.resource(description="The PIPELINE_* settings of the run (orchestration/settings.py).")
+    def pipeline(_context: dg.InitResourceContext) -> PipelineSettings:
+        return settings.for_run()
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._run_as_of = self._as_of()
-
-    def _as_of(self) -> date:
-        if self.as_of:
-            return date.fromisoformat(self.as_of)
-        return self._run_as_of or today(self.timezone)
-
-    @property
-    def settings(self) -> PipelineSettings:
-        return PipelineSettings(
-            landing_dir=Path(self.landing_dir),
-            warehouse=Path(self.warehouse),
-            publish_dir=Path(self.publish_dir),
-            timezone=self.timezone,
-            as_of=self._as_of(),
-            as_of_fixed=bool(self.as_of),
-            account_homepage=self.account_homepage or None,
-            lookback_days=self.lookback_days,
-            full_validation_days=self.full_validation_days,
-            duckdb_memory_limit=self.duckdb_memory_limit,
-            duckdb_threads=self.duckdb_threads or None,
-        )
+    return pipeline
 
 
 class WarehouseResource(DuckDBResource):

@@ -4,9 +4,9 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from orchestration.defs.alerts.config import AlertSettings
 from orchestration.defs.alerts.message import Alert
 from orchestration.defs.alerts.senders import send_alert
+from orchestration.settings import AlertSettings
 
 
 def run_failure_alert(
@@ -24,37 +24,36 @@ def notify_run_failure(
     run_id: str,
     job_name: str,
     failures: list[str],
-    settings: AlertSettings | None = None,
+    settings: AlertSettings,
     log: Callable[[str], None] | None = None,
 ) -> list[str]:
-    settings = settings or AlertSettings.from_env()
     if not settings.enabled:
         return []
     return send_alert(run_failure_alert(run_id, job_name, failures, settings), settings, log)
 
 
-@dg.run_failure_sensor(
-    name="alert_on_run_failure",
-    description="Sends the PIPELINE_ALERT_* webhook and e-mail when a run of this code location "
-    "fails (scheduled or launched from the UI; `retention-pipeline run` alerts by itself).",
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
-def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
-    settings = AlertSettings.from_env()
-    if not settings.enabled:
-        return
-    failures = []
-    for event in context.get_step_failure_events():
-        error = event.step_failure_data.error
-        message = error.message.strip().splitlines()[0] if error else "failed"
-        failures.append(f"step {event.step_key}: {message}")
-    if not failures and context.failure_event.message:
-        failures.append(context.failure_event.message)
-    run = context.dagster_run
-    delivered = notify_run_failure(
-        run.run_id, run.job_name, failures, settings, context.log.warning
+def build_defs(settings: AlertSettings) -> dg.Definitions:
+    @dg.run_failure_sensor(
+        name="alert_on_run_failure",
+        description="Sends the PIPELINE_ALERT_* webhook and e-mail when a run of this code "
+        "location fails (scheduled or launched from the UI; `retention-pipeline run` alerts by "
+        "itself).",
+        default_status=dg.DefaultSensorStatus.RUNNING,
     )
-    context.log.info(f"run failure alert sent: {', '.join(delivered) or 'nowhere'}")
+    def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
+        if not settings.enabled:
+            return
+        failures = []
+        for event in context.get_step_failure_events():
+            error = event.step_failure_data.error
+            message = error.message.strip().splitlines()[0] if error else "failed"
+            failures.append(f"step {event.step_key}: {message}")
+        if not failures and context.failure_event.message:
+            failures.append(context.failure_event.message)
+        run = context.dagster_run
+        delivered = notify_run_failure(
+            run.run_id, run.job_name, failures, settings, context.log.warning
+        )
+        context.log.info(f"run failure alert sent: {', '.join(delivered) or 'nowhere'}")
 
-
-defs = dg.Definitions(sensors=[alert_on_run_failure])
+    return dg.Definitions(sensors=[alert_on_run_failure])

@@ -13,8 +13,8 @@ import urllib.request
 from collections.abc import Callable
 from email.message import EmailMessage
 
-from orchestration.defs.alerts.config import AlertSettings
 from orchestration.defs.alerts.message import Alert
+from orchestration.settings import AlertSettings
 
 
 def send_alert(

@@ -4,6 +4,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import dagster as dg
 from dagster_dbt import (
@@ -18,8 +19,9 @@ from orchestration.defs.dbt import builds
 from orchestration.defs.dbt.project import dbt_executable, dbt_project, ensure_manifest
 from orchestration.defs.publish.writer import read_manifest
 from orchestration.defs.rebuild import DBT_STEP, RebuildDays, Window, WindowError, resolve
-from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
+from orchestration.defs.resources import WAREHOUSE_POOL
 from orchestration.defs.timing import Stopwatch
+from orchestration.settings import PipelineSettings
 
 ensure_manifest()
 
@@ -47,11 +49,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     def dbt_models(
         context: dg.AssetExecutionContext,
         dbt: DbtCliResource,
-        pipeline: PipelineConfig,
+        pipeline: dg.ResourceParam[PipelineSettings],
         warehouse: DuckDBResource,
         config: RebuildDays,
     ):
-        settings = pipeline.settings
+        settings = pipeline
         try:
             window = resolve(config, settings.as_of)
         except WindowError as exc:
@@ -60,7 +62,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         manifest = Path(dbt_project.manifest_path).read_bytes()
         with warehouse.get_connection() as conn:
             read = builds.inputs(conn, settings, manifest)
-            published = read_manifest(Path(pipeline.publish_dir)) or {}
+            published = read_manifest(settings.publish_dir) or {}
             if config.is_default and builds.unchanged_since_last_build(
                 conn, read, published.get("run_id")
             ):
@@ -79,13 +81,15 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 )
                 window = Window()
         context.log.info(f"Statement days to rebuild: {window.describe()}")
-        # dbt runs in a subprocess inside dbt_project/: hand it absolute paths and the run
-        # settings.
-        os.environ.update(settings.dbt_env())
         # Unit tests check the SQL, not the data: CI runs them (tests/test_dbt_unit_tests.py),
         # and production builds skip them, as dbt recommends.
         build = ["build", "--exclude-resource-type", "unit_test", *window.dbt_args()]
-        invocation = dbt.cli(build, context=context)
+        # dbt runs in a subprocess inside dbt_project/ and reads the run's settings with
+        # env_var(): settings.dbt_env() is the one bridge. dagster-dbt builds the subprocess's
+        # environment from os.environ as it starts it, so the values are set for that moment
+        # only and this process's environment is left as it was.
+        with mock.patch.dict(os.environ, settings.dbt_env()):
+            invocation = dbt.cli(build, context=context)
         # The dbt subprocess holds the DuckDB file until it exits, so row counts are read
         # afterwards (dagster-dbt's fetch_row_counts would open the file while dbt still
         # writes it).

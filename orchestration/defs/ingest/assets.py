@@ -1,7 +1,5 @@
 """Dagster assets that load each extract family of the landing zone into the raw schema."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -16,8 +14,9 @@ from orchestration.defs.ingest.contract import (
 )
 from orchestration.defs.ingest.csv_snapshot import LoadResult, load_csv_snapshot
 from orchestration.defs.ingest.statements import load_statement_files
-from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
+from orchestration.defs.resources import WAREHOUSE_POOL
 from orchestration.defs.timing import Stopwatch
+from orchestration.settings import PipelineSettings
 
 
 def _materialize_result(
@@ -57,10 +56,12 @@ def _csv_asset(extract: CsvExtract) -> dg.AssetsDefinition:
         ),
     )
     def _load(
-        context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
+        context: dg.AssetExecutionContext,
+        pipeline: dg.ResourceParam[PipelineSettings],
+        warehouse: DuckDBResource,
     ) -> dg.MaterializeResult:
         watch = Stopwatch()
-        landing = Path(pipeline.landing_dir)
+        landing = pipeline.landing_dir
         with warehouse.get_connection() as conn:
             result = load_csv_snapshot(conn, landing, extract)
             materialization = _materialize_result(result, str(landing / extract.path), conn, watch)
@@ -112,10 +113,12 @@ def build_statements_asset() -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def lms_statements(
-        context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
+        context: dg.AssetExecutionContext,
+        pipeline: dg.ResourceParam[PipelineSettings],
+        warehouse: DuckDBResource,
     ):
         watch = Stopwatch()
-        landing = Path(pipeline.landing_dir)
+        landing = pipeline.landing_dir
         with warehouse.get_connection() as conn:
             result = load_statement_files(conn, landing, log=context.log.info)
             statements = _materialize_result(result, str(landing / STATEMENTS_DIR), conn, watch)

@@ -13,9 +13,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest.contract import RAW_SCHEMA
-from orchestration.defs.lrs.client import LrsError
+from orchestration.defs.lrs.client import LrsError, lrs_client
 from orchestration.defs.lrs.pull import CURSOR_TABLE, pull_statements
-from orchestration.defs.lrs.resource import LrsResource
 from orchestration.defs.resources import WAREHOUSE_POOL
 from orchestration.defs.timing import Stopwatch
 from orchestration.settings import PipelineSettings
@@ -36,13 +35,16 @@ LRS_ASSET_KEY = dg.AssetKey([RAW_SCHEMA, "lms_statements_lrs"])
     ),
 )
 def lms_statements_lrs(
-    context: dg.AssetExecutionContext, lrs: LrsResource, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext,
+    pipeline: dg.ResourceParam[PipelineSettings],
+    warehouse: DuckDBResource,
 ) -> dg.MaterializeResult:
-    if not lrs.configured:
+    lrs = pipeline.lrs
+    if lrs is None:
         context.log.info("PIPELINE_LRS_URL is not set: no LRS to pull statements from")
         return dg.MaterializeResult(metadata={"lrs": "not configured", "rows_loaded": 0})
     watch = Stopwatch()
-    client = lrs.client(log=context.log.warning)
+    client = lrs_client(lrs, log=context.log.warning)
     try:
         with warehouse.get_connection() as conn:
             result = pull_statements(
@@ -60,8 +62,4 @@ def lms_statements_lrs(
     return dg.MaterializeResult(metadata={"lrs": "pulled", **result.metadata(), **watch.metadata()})
 
 
-def build_defs(settings: PipelineSettings) -> dg.Definitions:
-    return dg.Definitions(
-        assets=[lms_statements_lrs],
-        resources={"lrs": LrsResource.from_settings(settings.lrs)},
-    )
+defs = dg.Definitions(assets=[lms_statements_lrs])

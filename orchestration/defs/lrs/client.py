@@ -16,6 +16,8 @@ from urllib.parse import urljoin
 import requests
 from requests.auth import HTTPBasicAuth
 
+from orchestration.settings import LrsSettings
+
 XAPI_VERSION = "1.0.3"
 # 429 is the LRS asking us to slow down; the 5xx are the LRS (or a proxy) failing for now.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -174,3 +176,15 @@ def parse_stored(text: object) -> datetime | None:
 
 def _parse_header_time(text: str | None) -> datetime | None:
     return parse_stored(text) if text else None
+
+
+def lrs_client(settings: LrsSettings, log: Callable[[str], None] = lambda _msg: None) -> LrsClient:
+    """A client for the LRS of PIPELINE_LRS_*."""
+    return LrsClient(
+        settings.url,
+        settings.user,
+        settings.password,
+        timeout_seconds=settings.timeout_seconds,
+        attempts=settings.attempts,
+        log=log,
+    )

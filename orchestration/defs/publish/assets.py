@@ -1,16 +1,13 @@
 """The `published` asset: the SPEC section 8 marts copied for BI tools once every blocking check
 has passed (a failed blocking check skips this step, so the last good publication stays)."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.publish.writer import publish
-from orchestration.defs.quality.checks import suite_asset_key
-from orchestration.defs.quality.suites import load_suites
-from orchestration.defs.resources import PipelineConfig
+from orchestration.defs.quality.suites import load_suites, suite_asset_key
 from orchestration.defs.timing import Stopwatch
+from orchestration.settings import PipelineSettings
 
 PUBLISH_SCHEMA = "marts"
 # SPEC section 8: the tables BI tools rely on; names and grains change only with a README note.
@@ -57,10 +54,12 @@ def build_published(asset_keys: set[dg.AssetKey]) -> dg.AssetsDefinition:
         ),
     )
     def published(
-        context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
+        context: dg.AssetExecutionContext,
+        pipeline: dg.ResourceParam[PipelineSettings],
+        warehouse: DuckDBResource,
     ) -> dg.MaterializeResult:
         watch = Stopwatch()
-        publish_dir = Path(pipeline.publish_dir)
+        publish_dir = pipeline.publish_dir
         with warehouse.get_connection() as conn:
             publication = publish(
                 conn, tables, publish_dir, run_id=context.run_id, source_schema=PUBLISH_SCHEMA

@@ -1,49 +1,23 @@
 """Each expectation suite as a Dagster asset check on its table's asset, blocking when it holds
 error-severity expectations; failed checks carry the failing expectations and send alerts."""
 
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs import markdown as md
-from orchestration.defs.alerts.config import AlertSettings
 from orchestration.defs.alerts.message import Alert
 from orchestration.defs.alerts.senders import send_alert
 from orchestration.defs.quality.scope import Scope, record, scope_for
-from orchestration.defs.quality.suites import Suite, load_suites
+from orchestration.defs.quality.suites import CHECK_NAME, Suite, load_suites, suite_asset_key
 from orchestration.defs.rebuild import rebuilds_whole_history
-from orchestration.defs.resources import PipelineConfig
 from orchestration.defs.timing import Stopwatch
-from orchestration.settings import PipelineSettings
+from orchestration.settings import AlertSettings, PipelineSettings
 
 if TYPE_CHECKING:
     # GX takes seconds to import: it loads in the check steps, not with the definitions.
     from orchestration.defs.quality.runner import SuiteRun
-
-CHECK_NAME = "expectation_suite"
-
-
-def suite_asset_key(suite: Suite) -> dg.AssetKey:
-    return dg.AssetKey(list(suite.schema_and_table))
-
-
-def data_docs_dir(settings: PipelineSettings) -> Path:
-    """PIPELINE_DATA_DOCS_DIR, else data_docs/ beside the warehouse file."""
-    configured = os.environ.get("PIPELINE_DATA_DOCS_DIR")
-    return (
-        Path(configured).expanduser().resolve()
-        if configured
-        else (settings.warehouse.parent / "data_docs")
-    )
-
-
-def batch_rows() -> int:
-    from orchestration.defs.quality.runner import DEFAULT_BATCH_ROWS
-
-    return int(os.environ.get("PIPELINE_QUALITY_BATCH_ROWS") or DEFAULT_BATCH_ROWS)
 
 
 def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
@@ -65,28 +39,28 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     )
     def _check(
         context: dg.AssetCheckExecutionContext,
-        pipeline: PipelineConfig,
+        pipeline: dg.ResourceParam[PipelineSettings],
         warehouse: DuckDBResource,
     ) -> dg.AssetCheckResult:
         watch = Stopwatch()  # GX's import, the first time, included
         from orchestration.defs.quality.runner import validate_suite
 
-        settings = pipeline.settings
+        settings = pipeline
         with warehouse.get_connection() as conn:
             scope = scope_for(
                 conn,
                 suite,
-                full_validation_days=settings.full_validation_days,
+                full_validation_days=settings.quality.full_validation_days,
                 whole_history=rebuilds_whole_history(context.run.run_config),
             )
             run = validate_suite(
                 conn,
                 suite,
                 as_of=settings.as_of,
-                docs_dir=data_docs_dir(settings),
+                docs_dir=settings.data_docs_dir,
                 run_name=context.run.run_id,
-                batch_rows=batch_rows(),
-                memory_limit=os.environ.get("PIPELINE_QUALITY_MEMORY_LIMIT") or "1GB",
+                batch_rows=settings.quality.batch_rows,
+                memory_limit=settings.quality.memory_limit,
                 restore_memory_limit=settings.duckdb_memory_limit,
                 rows_filter=scope.rows_filter,
             )
@@ -105,7 +79,7 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
             f"{run.rows:,} rows ({scope.kind}: {scope.reason}) in {run.batches} batch(es), "
             f"{len(run.failed)} failed, {run.seconds:.1f}s"
         )
-        alerts = AlertSettings.from_env()
+        alerts = settings.alerts
         delivered: list[str] = []
         if run.failed:
             alert = suite_alert(run, key, context.run.run_id, alerts)

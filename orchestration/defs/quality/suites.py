@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
+
 from orchestration.settings import PROJECT_ROOT
 
 SUITES_DIR = PROJECT_ROOT / "expectations" / "gx" / "expectations"
@@ -58,6 +60,10 @@ UNIQUE_EXPECTATIONS = frozenset(
     {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
 )
 ROW_EXPECTATIONS_WITHOUT_ORDER = ROW_EXPECTATIONS - {"expect_column_values_to_be_increasing"}
+
+# The name of every suite's asset check: the report and the publication find suites by it
+# without importing the check code (and with it Great Expectations and the alert senders).
+CHECK_NAME = "expectation_suite"
 
 
 class SuiteError(ValueError):
@@ -214,3 +220,8 @@ def _severity(where: str, value: str) -> str:
     if severity not in SEVERITIES:
         raise SuiteError(f"{where} must be error or warn, found {value!r}")
     return severity
+
+
+def suite_asset_key(suite: Suite) -> dg.AssetKey:
+    """The asset a suite guards: its table's schema and name."""
+    return dg.AssetKey(list(suite.schema_and_table))

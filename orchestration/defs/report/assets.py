@@ -12,8 +12,9 @@ from dagster_duckdb import DuckDBResource
 from orchestration.defs.publish.writer import DUCKDB_FILE, INFO_TABLE
 from orchestration.defs.report import data, page
 from orchestration.defs.report.quality import QualityStatus, run_quality
-from orchestration.defs.resources import WAREHOUSE_POOL, PipelineConfig
+from orchestration.defs.resources import WAREHOUSE_POOL
 from orchestration.defs.timing import Stopwatch
+from orchestration.settings import PipelineSettings
 
 REPORT_DIR = "report"
 REPORT_FILE = "index.html"
@@ -39,14 +40,16 @@ def report_path(publish_dir: Path) -> Path:
     ),
 )
 def retention_report(
-    context: dg.AssetExecutionContext, pipeline: PipelineConfig, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext,
+    pipeline: dg.ResourceParam[PipelineSettings],
+    warehouse: DuckDBResource,
 ) -> dg.MaterializeResult:
     # Imported here, so matplotlib loads only in the step that draws, not with the code location.
     from orchestration.defs.report import charts
 
     watch = Stopwatch()
-    settings = pipeline.settings
-    database = Path(pipeline.publish_dir) / DUCKDB_FILE
+    settings = pipeline
+    database = settings.publish_dir / DUCKDB_FILE
     if not database.exists():
         raise dg.Failure(
             f"No publication at {database}: the report draws the published marts, so "
@@ -67,7 +70,7 @@ def retention_report(
     # was materialized on its own after an earlier publication.
     quality = run_quality(context.instance, info.publication_run_id)
     path = page.write_atomically(
-        report_path(Path(pipeline.publish_dir)), page.render(info, drawn, quality)
+        report_path(settings.publish_dir), page.render(info, drawn, quality)
     )
     context.log.info(f"Wrote the retention report to {path}")
     return dg.MaterializeResult(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from orchestration.defs.quality.checks import CHECK_NAME
+from orchestration.defs.quality.suites import CHECK_NAME
 
 
 @dataclass(frozen=True)
