@@ -47,15 +47,16 @@ class LrsSettings:
         if not url:
             return None
         parts = urlsplit(url)
+        if "@" in parts.netloc:
+            # Named without its value: the user:password part would otherwise reach a log.
+            raise SettingsError(
+                "PIPELINE_LRS_URL must not hold credentials (user:password@): "
+                "set PIPELINE_LRS_USER and PIPELINE_LRS_PASSWORD instead"
+            )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise SettingsError(
                 f"PIPELINE_LRS_URL={url!r} is not an http(s) URL "
                 "(expected the LRS's xAPI endpoint, e.g. https://lrs.example.com/xAPI/)"
-            )
-        if parts.username or parts.password:
-            raise SettingsError(
-                "PIPELINE_LRS_URL must not hold credentials: "
-                "set PIPELINE_LRS_USER and PIPELINE_LRS_PASSWORD instead"
             )
         return cls(
             url=url,

@@ -14,13 +14,22 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.defs.ingest.contract import QUARANTINE_TABLE, WORKERS
+from orchestration.defs.ingest.contract import ENROLLMENTS, QUARANTINE_TABLE, WORKERS
 from orchestration.defs.ingest.csv_snapshot import ExtractContractError, load_csv_snapshot
 from orchestration.defs.ingest.statements import load_statement_files
 from tests.conftest import settings_for
 from tests.landing import account, build_landing, statement, statement_id, write_statements
 
 DAY = "lms/statements/2024/06/statements-2024-06-03.jsonl"
+ENROLLMENT_HEADER = [
+    "enrollment_id",
+    "employee_id",
+    "course_id",
+    "assigned_date",
+    "due_date",
+    "completed_date",
+    "status",
+]
 
 
 def _workers(conn) -> list[tuple]:
@@ -105,6 +114,51 @@ def test_non_utf8_rows_are_quarantined_and_the_others_load(tmp_path, warehouse):
     ((source, line, reason, raw),) = _quarantine(conn)
     assert (source, line, reason) == (WORKERS.path, 3, "not valid UTF-8")
     assert raw.startswith("E2,gr\\xe2ce@")  # the offending byte, shown as itself
+
+
+def _enrollments(landing, lines: int, broken: dict[int, str]) -> None:
+    """`lines` enrollment rows after the header; the rows at the given line numbers replaced."""
+    rows = [",".join(ENROLLMENT_HEADER)]
+    for line in range(2, lines + 2):
+        rows.append(broken.get(line, f"N{line},E1,PY-201,2024-05-01,,,assigned"))
+    (landing / ENROLLMENTS.path).write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_a_stray_quote_quarantines_its_line_and_the_lines_after_it_load(tmp_path, warehouse):
+    landing = build_landing(tmp_path / "landing")
+    _enrollments(landing, 300, {200: 'N200,E1,"PY-201,2024-05-01,,,assigned'})
+    conn = warehouse()
+    result = load_csv_snapshot(conn, landing, ENROLLMENTS)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (299, 1)
+    ((source, line, reason, raw),) = _quarantine(conn)
+    assert (source, line, raw) == (ENROLLMENTS.path, 200, 'N200,E1,"PY-201,2024-05-01,,,assigned')
+    assert "quote opened on this line is not closed" in reason
+    loaded = conn.execute("select _source_line from raw.lms_enrollments order by 1").fetchall()
+    assert [line for (line,) in loaded] == [n for n in range(2, 302) if n != 200]
+
+
+def test_a_stray_quote_closed_lines_later_quarantines_only_its_own_line(tmp_path, warehouse):
+    """Line 120 opens a quote; the quote in line 180's last field closes it for the parser, so
+    lines 120-180 read as one broken record. Only line 120 is quarantined; 121-180 load (in 180,
+    a quote inside an unquoted field is a literal character)."""
+    landing = build_landing(tmp_path / "landing")
+    _enrollments(
+        landing,
+        300,
+        {
+            120: 'N120,E1,PY-201,2024-05-01,,,"assigned',
+            180: 'N180,E1,PY-201,2024-05-01,,,assigned"x',
+        },
+    )
+    conn = warehouse()
+    result = load_csv_snapshot(conn, landing, ENROLLMENTS)
+
+    assert (result.rows_loaded, result.rows_quarantined) == (299, 1)
+    assert [row[1] for row in _quarantine(conn)] == [120]
+    assert conn.execute(
+        "select status from raw.lms_enrollments where _source_line = 180"
+    ).fetchone() == ('assigned"x',)
 
 
 # --- Statement files -----------------------------------------------------------------------

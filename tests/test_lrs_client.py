@@ -105,6 +105,24 @@ def test_more_links_join_the_server_host_and_are_followed_verbatim(lrs):
     assert lrs.requests[1]["path"] == "/lrs/xAPI/statements?p=x%3D1"
 
 
+def test_a_more_link_to_another_origin_is_refused_and_gets_no_credentials(lrs):
+    """Two local servers: the LRS's `more` points at the other one, which must see nothing."""
+    other = ScriptedLrs()
+    try:
+        other.answer(body=result([]))
+        elsewhere = f"http://127.0.0.1:{other.server.server_port}/steal"
+        lrs.answer(body=result([stored(1, "2024-06-03T10:00:00Z")], elsewhere))
+        with pytest.raises(LrsError) as error:
+            list(client(lrs).pages(since=None, limit=1))
+    finally:
+        other.server.shutdown()
+        other.server.server_close()
+    assert other.requests == []
+    message = str(error.value)
+    assert "sent a `more` link to another origin" in message and "not followed" in message
+    assert f"127.0.0.1:{other.server.server_port}" in message and "pw" not in message
+
+
 def test_5xx_and_429_are_retried_with_doubling_backoff(lrs):
     lrs.answer(503, {}).answer(502, {}).answer(429, {}).answer(body=result([]))
     sleeps: list[float] = []
@@ -217,9 +235,11 @@ def test_lrs_settings_come_from_the_environment():
     [
         ({"PIPELINE_LRS_URL": "lrs.example.com"}, "is not an http"),
         ({"PIPELINE_LRS_URL": "https://u:p@lrs.example.com/xAPI/"}, "must not hold credentials"),
+        ({"PIPELINE_LRS_URL": "ftp://u:s3cret-XYZ@127.0.0.1/xAPI/"}, "must not hold credentials"),
         ({"PIPELINE_LRS_URL": "https://x/xAPI/", "PIPELINE_LRS_LIMIT": "-1"}, "LIMIT='-1'"),
     ],
 )
 def test_unusable_lrs_settings_are_refused(env, message):
-    with pytest.raises(SettingsError, match=message):
+    with pytest.raises(SettingsError, match=message) as error:
         LrsSettings.from_env(env)
+    assert "s3cret" not in str(error.value) and "u:p@" not in str(error.value)

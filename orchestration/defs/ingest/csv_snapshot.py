@@ -161,7 +161,24 @@ def _parse(path: Path, extract: CsvExtract):
         except StopIteration:
             break
         except csv.Error as exc:
-            quarantined.append(_quarantine(extract, start, f"unparsable CSV: {exc}", lines.take()))
+            reason = f"unparsable CSV: {exc}"
+            if lines.spans_lines():
+                # A stray quote opened a field that swallowed the lines after it: only its own
+                # line is quarantined, and the lines it swallowed are read again as records.
+                reason += " (a quote opened on this line is not closed where it should be)"
+                quarantined.append(_quarantine(extract, start, reason, lines.take_first()))
+                reader = csv.reader(lines, strict=True)
+                continue
+            quarantined.append(_quarantine(extract, start, reason, lines.take()))
+            continue
+        if lines.spans_lines() and len(row) != len(header):
+            # The same stray quote, closed by another one further down.
+            reason = (
+                f"expected {len(header)} fields, found {len(row)} (a quote opened on this line "
+                "is not closed where it should be)"
+            )
+            quarantined.append(_quarantine(extract, start, reason, lines.take_first()))
+            reader = csv.reader(lines, strict=True)
             continue
         raw_text = lines.take()
         if lines.undecodable:
@@ -248,19 +265,29 @@ def _quarantine(extract: CsvExtract, line: int, reason: str, raw_text: str) -> d
 
 
 class _LineReader:
-    """Feeds decoded lines to csv.reader while keeping each record's raw text and line count."""
+    """Feeds decoded lines to csv.reader while keeping each record's raw text and line count.
+
+    Lines given back (`take_first`) are fed again before the file's next line."""
 
     def __init__(self, path: Path) -> None:
         self._handle = path.open("rb")
         self.line_number = 0
         self.undecodable = False
         self._pending: list[str] = []
+        self._replay: list[str] = []
         self._first = True
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
+        if self._replay:
+            text = self._replay.pop(0)
+            self.line_number += 1
+            self._pending.append(text)
+            return text
+        if self._handle.closed:
+            raise StopIteration
         raw = self._handle.readline()
         if not raw:
             self._handle.close()
@@ -277,7 +304,20 @@ class _LineReader:
         self._pending.append(text)
         return text
 
+    def spans_lines(self) -> bool:
+        """The record just read took more than one line."""
+        return len(self._pending) > 1
+
     def take(self) -> str:
         text = "".join(self._pending).rstrip("\r\n")
         self._pending.clear()
         return text
+
+    def take_first(self) -> str:
+        """The record's first line; the lines after it are given back, to be read again."""
+        first, *rest = self._pending
+        self._replay[:0] = rest
+        self.line_number -= len(rest)
+        self._pending.clear()
+        self.undecodable = False
+        return first.rstrip("\r\n")

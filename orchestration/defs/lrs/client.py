@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.auth import HTTPBasicAuth
@@ -112,10 +112,19 @@ class LrsClient:
             )
         more = body.get("more") or None
         # `more` is a relative IRL: it joins the server's scheme and host, not our endpoint path.
+        more = urljoin(response.url, more) if more else None
+        if more and _origin(more) != _origin(self.endpoint):
+            # The session sends the credentials with every request: another origin never gets
+            # one, whatever the LRS (or something between) says.
+            raise LrsError(
+                f"LRS at {self.statements_url} sent a `more` link to another origin "
+                f"({_origin(more)}, not {_origin(self.endpoint)}); it was not followed, so the "
+                "credentials were not sent there"
+            )
         return Page(
             url=response.url,
             statements=body["statements"],
-            more=urljoin(response.url, more) if more else None,
+            more=more,
             consistent_through=_parse_header_time(
                 response.headers.get("X-Experience-API-Consistent-Through")
             ),
@@ -172,6 +181,13 @@ def parse_stored(text: object) -> datetime | None:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port, the port made explicit (RFC 6454)."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def _parse_header_time(text: str | None) -> datetime | None:
