@@ -64,7 +64,7 @@ test-fast: setup
 
 # Issue 8's benchmark, outside the test suite: ~1M and ~10M statements, each as a full build, an
 # incremental day and the hand-tuned floor (benchmarks/floor.sql). About 40 min on 2 cores, and
-# ~8 GB under BENCH_WORKDIR; it writes benchmarks/RESULTS.md, which the README quotes.
+# ~8 GB under BENCH_WORKDIR; it writes benchmarks/RESULTS.md, which benchmarks/README.md quotes.
 BENCH_WORKDIR ?= /tmp/retention-bench
 
 bench: setup

@@ -956,7 +956,7 @@ def report(results: list[SizeResult], memory_limit: str, threads: int | None, lo
     lines = [
         "# Benchmark results",
         "",
-        "Written by `make bench` (`benchmarks/bench.py`); see the README's Performance section.",
+        "Written by `make bench` (`benchmarks/bench.py`); see benchmarks/README.md.",
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"- CPU: {info['CPU']}",

@@ -1,11 +1,12 @@
 -- The floor of `make bench`: the same ingestion and weekly engagement + tier computation as the
 -- pipeline, written as one hand-tuned DuckDB script over the same landing zone.
 --
--- It follows the rules of SPEC sections 2, 3 and 5 exactly as the dbt models do (staging,
--- int_statements__resolved, int_learning_activity, int_employee_weeks, int_engagement_measures,
--- fct_engagement_weekly, fct_milestones, int_risk_signals, fct_risk_tiers), but without what a
--- maintained pipeline pays for: no raw JSON kept, no duplicates or quarantine tables, no per-file
--- ledger, no views re-parsing JSON, no tests or expectation suites, no publication.
+-- It follows the rules of docs/extract-contract.md, docs/engagement.md and
+-- docs/intervention-tiers.md exactly as the dbt models do (staging, int_statements__resolved,
+-- int_learning_activity, int_employee_weeks, int_engagement_measures, fct_engagement_weekly,
+-- fct_milestones, int_risk_signals, fct_risk_tiers), but without what a maintained pipeline pays
+-- for: no raw JSON kept, no duplicates or quarantine tables, no per-file ledger, no views
+-- re-parsing JSON, no tests or expectation suites, no publication.
 -- What it skips on purpose (none of it occurs in generated data): line numbers (duplicate copies
 -- with the same `stored` are told apart by file only), statements without an id (an id derived
 -- from the line, as the pipeline does, is kept), boolean and integer checks of CSV cells.
@@ -425,7 +426,8 @@ from placed
 left join role_thresholds as family on placed.job_family = family.job_family
 cross join (select * from role_thresholds where job_family = 'default') as fallback;
 
--- SPEC 3: weekly measures on the spine, zero-activity weeks included.
+-- docs/engagement.md#activity-measures: weekly measures on the spine, zero-activity weeks
+-- included.
 create table engagement as
 with weekly as (
     select
@@ -464,7 +466,8 @@ window previous_four as (
     rows between 4 preceding and 1 preceding
 );
 
--- SPEC 3's walk: the baseline freezes while a drop streak lasts (one step per week).
+-- The walk of docs/engagement.md#baseline: the baseline freezes while a drop streak lasts (one
+-- step per week).
 create table walk as
 with recursive steps as (
     select employee_id, week_index, cast(null as double) as baseline_activity,
@@ -508,7 +511,8 @@ with recursive steps as (
 )
 select * from steps;
 
--- SPEC 4 milestones, and the SPEC 5 signals and tier of each employee-week.
+-- Milestones (docs/engagement.md#milestones), and the signals and tier of each employee-week
+-- (docs/intervention-tiers.md#signals, docs/intervention-tiers.md#tiers).
 create table tiers as
 with completions as (
     select employee_id, course_id, completed_date

@@ -248,14 +248,15 @@ def _engine_seconds(events) -> dict[str, float]:
 
 
 def _failures(result) -> list[str]:
+    from orchestration.defs.alerts.runs import step_failure_line
+
     failures = []
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
             if error and error.cls_name == "DagsterAssetCheckFailedError":
                 continue  # a blocking check: named below with its failed expectations
-            message = error.message.strip().splitlines()[0] if error else "failed"
-            failures.append(f"step {event.step_key}: {message}")
+            failures.append(step_failure_line(event))
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity.value == "ERROR":
@@ -293,7 +294,7 @@ def _publication_summary(settings: PipelineSettings, *, published_now: bool) -> 
 
     manifest = read_manifest(settings.publish_dir)
     if manifest is None:
-        return "\nNothing published (no SPEC section 8 mart exists yet)."
+        return "\nNothing published (none of the marts to publish exists yet)."
     if not published_now:
         return (
             f"\nNothing new to build: BI tools keep publication {manifest['publication_id']} "

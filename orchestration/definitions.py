@@ -21,7 +21,8 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
     settings = settings or PipelineSettings.from_env()
     ingest = ingest_assets.build_defs()
     dbt = dbt_assets.build_defs()
-    # Checks and publication cover whichever suites' tables and SPEC marts exist as assets now.
+    # Checks and publication cover whichever suites' tables and published marts
+    # (docs/publication.md#published-tables) exist as assets now.
     asset_keys = asset_keys_of(ingest, dbt)
     return dg.Definitions.merge(
         lrs_assets.defs,

@@ -1,4 +1,5 @@
-"""A hand-built company for the retention tests (SPEC 6), one department per rule under test.
+"""A hand-built company for the retention tests (docs/retention-and-cohorts.md), one department
+per rule under test.
 
 Every person is hired into the department named for the rule they illustrate, so each rule's
 cohort cells, strata and curves hold only that rule's people and their right answers can be

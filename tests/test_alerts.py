@@ -1,5 +1,6 @@
-"""Alerts (SPEC 7): a planted bad row reaches a real local webhook receiver and a real local SMTP
-server, naming the run, asset, expectation and sample failing rows; secrets never leak."""
+"""Alerts (docs/alerts.md): a planted bad row reaches a real local webhook receiver and a real
+local SMTP server, naming the run, asset, expectation and sample failing rows; secrets never
+leak."""
 
 from __future__ import annotations
 

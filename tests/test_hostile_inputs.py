@@ -14,10 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration import cli
 from orchestration.defs.ingest.contract import ENROLLMENTS, QUARANTINE_TABLE, WORKERS
 from orchestration.defs.ingest.csv_snapshot import ExtractContractError, load_csv_snapshot
 from orchestration.defs.ingest.statements import load_statement_files
-from tests.conftest import settings_for
+from tests.conftest import run_pipeline, settings_for
 from tests.landing import account, build_landing, statement, statement_id, write_statements
 
 DAY = "lms/statements/2024/06/statements-2024-06-03.jsonl"
@@ -325,3 +326,20 @@ def test_a_run_started_while_another_process_writes_the_warehouse_refuses_at_onc
         conn.close()
     assert tables == [("held",)]
     assert not settings.publish_dir.exists()
+
+
+@pytest.mark.pipeline
+def test_a_failed_step_is_summarized_by_its_cause_not_by_dagsters_wrapper(tmp_path):
+    """The line the CLI prints and the run-failure alert sends names the file and the column."""
+    settings = settings_for(tmp_path)
+    landing = build_landing(settings.landing_dir)
+    path = landing / WORKERS.path
+    text = path.read_text(encoding="utf-8").replace("work_email", "email")
+    path.write_text(text, encoding="utf-8")
+    result = run_pipeline(settings)
+
+    assert not result.success
+    (line,) = [f for f in cli._failures(result) if "raw__hris_workers" in f]
+    assert "ExtractContractError: " in line and str(path) in line
+    assert "missing required column(s) work_email" in line
+    assert "DagsterExecutionStepExecutionError" not in line

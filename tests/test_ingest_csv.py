@@ -1,4 +1,5 @@
-"""Rules for CSV snapshot extracts (SPEC section 2): contract errors, quarantine, idempotence."""
+"""Rules for CSV snapshot extracts (docs/extract-contract.md#csv-extracts): contract errors,
+quarantine, idempotence."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Rules for xAPI statement files (SPEC section 2): dedup by id, quarantine, idempotent reloads."""
+"""Rules for xAPI statement files (docs/extract-contract.md#statement-files): dedup by id,
+quarantine, idempotent reloads."""
 
 from __future__ import annotations
 

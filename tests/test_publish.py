@@ -1,5 +1,5 @@
-"""Publication for BI tools (SPEC 7 and 8): trusted marts copied atomically beside the warehouse,
-skipped when a blocking check fails, readable while the pipeline writes the warehouse."""
+"""Publication for BI tools (docs/publication.md): trusted marts copied atomically beside the
+warehouse, skipped when a blocking check fails, readable while the pipeline writes the warehouse."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def failed_run(first_publication, tmp_path_factory):
 def test_publication_holds_every_spec_table_that_exists(first_publication):
     defined = asset_keys_of(build_definitions(PipelineSettings.from_env({})))
     expected = [key.path[-1] for key in published_table_keys(defined)]
-    assert expected, "no SPEC section 8 mart is built yet"
+    assert expected, "none of the marts to publish is built yet"
     conn = duckdb.connect(str(first_publication.publish_dir / "analytics.duckdb"), read_only=True)
     tables = {t for (t,) in conn.execute("select table_name from duckdb_tables()").fetchall()}
     info = conn.execute("select table_name, row_count from publication_info").fetchall()

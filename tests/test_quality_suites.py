@@ -18,7 +18,8 @@ from tests.quality_helpers import copy_warehouse, failed, validate
 
 pytestmark = pytest.mark.pipeline
 
-# Marts of SPEC section 8 that the dbt project may not build yet: created by hand when absent.
+# Published marts (docs/publication.md#published-tables) that the dbt project may not build yet:
+# created by hand when absent.
 SYNTHETIC_MARTS = {
     "mart_retention_cohorts": """
         select * from (values
@@ -58,7 +59,7 @@ def built_warehouse(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def clean_warehouse(built_warehouse, tmp_path_factory):
-    """The built warehouse, with hand-made rows for SPEC marts that are absent or empty."""
+    """The built warehouse, with hand-made rows for published marts that are absent or empty."""
     path = copy_warehouse(built_warehouse, tmp_path_factory.mktemp("clean"))
     conn = duckdb.connect(str(path))
     for table, sql in SYNTHETIC_MARTS.items():

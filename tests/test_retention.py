@@ -1,4 +1,5 @@
-"""Retention, mobility, matched cohorts and survival (SPEC 6) on a hand-built company.
+"""Retention, mobility, matched cohorts and survival (docs/retention-and-cohorts.md) on a
+hand-built company.
 
 Each test's expected numbers are worked out here, from the people in tests/retention_landing.py.
 """

@@ -1,4 +1,5 @@
-"""The Kaplan-Meier table (SPEC 6) on a generated company equals lifelines' KaplanMeierFitter."""
+"""The Kaplan-Meier table (docs/retention-and-cohorts.md#survival-curves) on a generated company
+equals lifelines' KaplanMeierFitter."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Identity resolution, voiding, course mapping and measures (SPEC section 2), through Dagster."""
+"""Identity resolution, voiding, course mapping and measures, through Dagster
+(docs/extract-contract.md#identity-and-mapping)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
 {% macro suppress_small(measure, headcount) -%}
-    {#- Small cells (SPEC 6): a measure over fewer than min_cell_size employees is nulled. -#}
+    {#-
+        Small cells (docs/privacy.md#small-cell-suppression): a measure over fewer than
+        min_cell_size employees is nulled.
+    -#}
     case when {{ headcount }} >= {{ var('min_cell_size') }} then {{ measure }} end
 {%- endmacro %}

@@ -6,8 +6,8 @@ per asset in a run over a range (dagster-io/dagster issues 18789 and 31694), so 
 run over years of day partitions spends minutes on bookkeeping whatever the data size. Here a run
 names a window of event days in its config instead, and dbt's rebuild queue
 (`int_statement_rebuild_days`) adds the days of every statement loaded since the previous run, so
-the run's cost follows the data, not the number of days of history (README, "Running it every
-day").
+the run's cost follows the data, not the number of days of history
+(docs/operations.md#statement-days-and-incremental-models).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-{#- Shared definitions for the retention models (SPEC 6): tenure bands, hire quarters, KM bounds. -#}
+{#-
+    Shared definitions for the retention models (docs/retention-and-cohorts.md): tenure bands,
+    hire quarters, KM bounds.
+-#}
 
 {% macro days_per_month() -%}
     {#- An average Gregorian month (365.25 / 12): tenure months and bands are counted in these. -#}
@@ -6,7 +9,10 @@
 {%- endmacro %}
 
 {% macro tenure_band(tenure_days) -%}
-    {#- Tenure in days into the SPEC bands; 6 months = 182.625 days, a year = 365.25 days. -#}
+    {#-
+        Tenure in days into its band; 6 months = 182.625 days, a year = 365.25 days
+        (docs/retention-and-cohorts.md#tenure-bands-and-hire-quarters).
+    -#}
     case
         when {{ tenure_days }} < 6 * {{ days_per_month() }} then '<6m'
         when {{ tenure_days }} < 12 * {{ days_per_month() }} then '6-12m'

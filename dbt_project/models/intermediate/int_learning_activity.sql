@@ -189,9 +189,10 @@ measured as (
         {{ local_time('event_at_utc') }} as event_at,
         stored_at as stored_at_utc,
         -- A negative scaled score is legal xAPI but means nothing for engagement: it counts as 0.
-        -- Durations count at most 240 minutes (SPEC 2). Both are flagged, and counted on this
-        -- model's asset (meta.counts), never changed silently; values xAPI forbids (scaled
-        -- above 1, raw outside [min, max]) were quarantined at load.
+        -- Durations count at most 240 minutes (docs/extract-contract.md#identity-and-mapping).
+        -- Both are flagged, and counted on this model's asset (meta.counts), never changed
+        -- silently; values xAPI forbids (scaled above 1, raw outside [min, max]) were
+        -- quarantined at load.
         {{ clamp(
             "coalesce(score_scaled, case when score_max > score_min"
             " then (score_raw - score_min) / (score_max - score_min) end)",

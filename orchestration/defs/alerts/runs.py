@@ -9,6 +9,20 @@ from orchestration.defs.alerts.senders import send_alert
 from orchestration.settings import AlertSettings
 
 
+def step_failure_line(event: dg.DagsterEvent) -> str:
+    """`step <key>: <cause>`, where the cause is the innermost error: the user code's exception
+    (a missing column naming its file, say), not Dagster's wrapper around it."""
+    error = event.step_failure_data.error
+    if error is None:
+        return f"step {event.step_key}: failed"
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    message = (error.message.strip().splitlines() or [""])[0]
+    if not message.startswith(f"{error.cls_name}:"):
+        message = f"{error.cls_name}: {message}"
+    return f"step {event.step_key}: {message}"
+
+
 def run_failure_alert(
     run_id: str, job_name: str, failures: list[str], settings: AlertSettings
 ) -> Alert:
@@ -43,11 +57,7 @@ def build_defs(settings: AlertSettings) -> dg.Definitions:
     def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
         if not settings.enabled:
             return
-        failures = []
-        for event in context.get_step_failure_events():
-            error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[0] if error else "failed"
-            failures.append(f"step {event.step_key}: {message}")
+        failures = [step_failure_line(event) for event in context.get_step_failure_events()]
         if not failures and context.failure_event.message:
             failures.append(context.failure_event.message)
         run = context.dagster_run

@@ -1,4 +1,5 @@
-"""The extract contract of SPEC section 2: which files land where, and what each must hold."""
+"""The extract contract (docs/extract-contract.md): which files land where, and what each must
+hold."""
 
 from __future__ import annotations
 

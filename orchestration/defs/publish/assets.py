@@ -1,5 +1,6 @@
-"""The `published` asset: the SPEC section 8 marts copied for BI tools once every blocking check
-has passed (a failed blocking check skips this step, so the last good publication stays)."""
+"""The `published` asset: the published marts (docs/publication.md#published-tables) copied for
+BI tools once every blocking check has passed (a failed blocking check skips this step, so the
+last good publication stays)."""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -10,7 +11,8 @@ from orchestration.defs.timing import Stopwatch
 from orchestration.settings import PipelineSettings
 
 PUBLISH_SCHEMA = "marts"
-# SPEC section 8: the tables BI tools rely on; names and grains change only with a README note.
+# The tables BI tools rely on (docs/publication.md#published-tables); names and grains change
+# only with a note in docs/publication.md.
 PUBLISHED_TABLES = (
     "fct_engagement_weekly",
     "fct_risk_tiers",
@@ -24,7 +26,7 @@ PUBLISHED_TABLES = (
 
 
 def published_table_keys(asset_keys: set[dg.AssetKey]) -> list[dg.AssetKey]:
-    """The SPEC tables that exist as dbt assets now, in SPEC order."""
+    """The published tables that exist as dbt assets now, in the order of PUBLISHED_TABLES."""
     keys = [dg.AssetKey([PUBLISH_SCHEMA, table]) for table in PUBLISHED_TABLES]
     return [key for key in keys if key in asset_keys]
 
@@ -50,7 +52,7 @@ def build_published(asset_keys: set[dg.AssetKey]) -> dg.AssetsDefinition:
             "Trusted marts for BI tools: PIPELINE_PUBLISH_DIR/analytics.duckdb (readable by "
             "DuckDB 1.x) and PIPELINE_PUBLISH_DIR/parquet/<table>.parquet, swapped in atomically. "
             "Runs only after every blocking expectation suite passed. Tables: "
-            + (", ".join(tables) or "none of the SPEC section 8 marts exist yet")
+            + (", ".join(tables) or "none of the marts to publish exist yet")
         ),
     )
     def published(

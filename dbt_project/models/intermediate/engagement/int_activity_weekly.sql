@@ -1,7 +1,8 @@
 {#-
-    Weekly learning measures per employee and ISO week with any activity (SPEC 3), incremental:
-    a run recomputes only the weeks holding a day queued since this model's last build, from
-    that whole week's statements (delete+insert keyed on week_start).
+    Weekly learning measures per employee and ISO week with any activity
+    (docs/engagement.md#activity-measures), incremental: a run recomputes only the weeks holding a
+    day queued since this model's last build, from that whole week's statements (delete+insert keyed
+    on week_start).
 -#}
 {{ config(
     materialized='incremental',

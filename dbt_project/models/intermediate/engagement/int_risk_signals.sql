@@ -1,4 +1,7 @@
-{#- The signals of the 3-tier rule (SPEC 5) for each employee-week, evaluated at the week's end. -#}
+{#-
+    The signals of the 3-tier rule (docs/intervention-tiers.md#signals) for each employee-week,
+    evaluated at the week's end.
+-#}
 with engagement as (
     select * from {{ ref('fct_engagement_weekly') }}
 ),

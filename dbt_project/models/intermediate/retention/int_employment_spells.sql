@@ -1,7 +1,8 @@
 {#-
-    One employment spell per employee hired on or before the as-of date (SPEC 6): hire date to
-    termination date, else the as-of date, with the cohort keys as they were at hire. A termination
-    dated after the as-of date has not happened yet, as of the run.
+    One employment spell per employee hired on or before the as-of date
+    (docs/retention-and-cohorts.md#employment-spells): hire date to termination date, else the as-of
+    date, with the cohort keys as they were at hire. A termination dated after the as-of date has
+    not happened yet, as of the run.
 -#}
 with workers as (
     select * from {{ ref('stg_hris__workers') }}

@@ -1,6 +1,7 @@
 {#-
-    Internal moves (SPEC 6: promotion, transfer or lateral), one row per move with the job_code,
-    department and manager moved into. Demotions and manager changes are not moves.
+    Internal moves (docs/retention-and-cohorts.md#internal-mobility): promotions, transfers and
+    lateral moves, one row per move with the job_code, department and manager moved into. Demotions
+    and manager changes are not moves.
 -#}
 with spells as (
     select * from {{ ref('int_role_spells') }}

@@ -1,8 +1,9 @@
 {#-
-    Exposure for cohort rates (SPEC 6), one row per employee and tenure band: the days employed in
-    the trailing cohort_period_days up to the as-of date while in that band, and the voluntary
-    exits and internal moves that happened then. A person crossing a band boundary in the period
-    counts in both bands, each for its own days, so a band's rate is a rate of people in it.
+    Exposure for cohort rates (docs/retention-and-cohorts.md#cohort-rates), one row per employee and
+    tenure band: the days employed in the trailing cohort_period_days up to the as-of date while in
+    that band, and the voluntary exits and internal moves that happened then. A person crossing a
+    band boundary in the period counts in both bands, each for its own days, so a band's rate is a
+    rate of people in it.
 -#}
 with employment as (
     select * from {{ ref('int_employment_spells') }}

@@ -1,8 +1,9 @@
 {#-
-    Weekly learning engagement, one row per employee per complete ISO week employed (SPEC 3).
+    Weekly learning engagement, one row per employee per complete ISO week employed
+    (docs/engagement.md#employee-weeks).
 
     The baseline is the employee's normal and a drop does not lower it: it walks week by week,
-    exactly as the SPEC's pseudo-code does,
+    exactly as the pseudo-code of docs/engagement.md#baseline does,
         if the previous week was a drop week: baseline = the previous week's baseline
         else: baseline = mean(activity of up to 4 previous weeks employed), null if fewer than 2
         drop = baseline >= min_baseline_activity and activity < (1 - activity_drop_pct) * baseline

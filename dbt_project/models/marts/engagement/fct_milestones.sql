@@ -1,7 +1,8 @@
 {#-
-    Milestones (SPEC 4): every enrollment with a due date, and every capability-bundle item marked
-    is_milestone for each role start (due = start + due_day_offset). A milestone is missed when it
-    was not completed by its due date, and it counts in the week holding the due date.
+    Milestones (docs/engagement.md#milestones): every enrollment with a due date, and every
+    capability-bundle item marked is_milestone for each role start (due = start + due_day_offset). A
+    milestone is missed when it was not completed by its due date, and it counts in the week holding
+    the due date.
 -#}
 with enrollments as (
     select * from {{ ref('stg_lms__enrollments') }}

@@ -1,6 +1,7 @@
 {#-
-    The 3-tier intervention rule (SPEC 5), one row per employee-week: the highest tier that holds,
-    readable reason codes, the recommended action, the follow-up date and HR escalation.
+    The 3-tier intervention rule (docs/intervention-tiers.md#tiers), one row per employee-week: the
+    highest tier that holds, readable reason codes, the recommended action, the follow-up date and
+    HR escalation.
 -#}
 with signals as (
     select * from {{ ref('int_risk_signals') }}

@@ -1,6 +1,7 @@
 {#-
-    Weekly engagement by department, job family and tier, for BI trend charts. Cells with fewer
-    than min_cell_size employees have their measures nulled and is_suppressed set (SPEC 6).
+    Weekly engagement by department, job family and tier, for BI trend charts. Cells with fewer than
+    min_cell_size employees have their measures nulled and is_suppressed set
+    (docs/privacy.md#small-cell-suppression).
 -#}
 with tiers as (
     select * from {{ ref('fct_risk_tiers') }}

@@ -1,7 +1,8 @@
 {#-
-    What a manager sees (SPEC 5, privacy): for the latest complete week, each direct report with
-    tier 1 or more, the reasons, the action and banded signals. Never raw statements, timestamps,
-    devices or free text. manager_id is the manager at that week, for row-level filtering.
+    What a manager sees (docs/intervention-tiers.md#manager-alert-list,
+    docs/privacy.md#manager-alert-list): for the latest complete week, each direct report with tier
+    1 or more, the reasons, the action and banded signals. Never raw statements, timestamps, devices
+    or free text. manager_id is the manager at that week, for row-level filtering.
 -#}
 with tiers as (
     select * from {{ ref('fct_risk_tiers') }}

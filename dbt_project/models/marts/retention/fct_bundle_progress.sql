@@ -1,7 +1,8 @@
 {#-
-    Capability-bundle progress (SPEC 6), one row per employee and role start: the share of the
-    role's bundle courses completed within bundle_window_days of the start, the completer flag,
-    days to competency (100% of the bundle) and the post-training score delta.
+    Capability-bundle progress (docs/retention-and-cohorts.md#onboarding-bundles-and-completion),
+    one row per employee and role start: the share of the role's bundle courses completed within
+    bundle_window_days of the start, the completer flag, days to competency (100% of the bundle) and
+    the post-training score delta.
 -#}
 with spells as (
     select * from {{ ref('int_role_spells') }}

@@ -1,7 +1,8 @@
 {#-
-    Retention and mobility outcomes (SPEC 6), one row per employee hired by the as-of date: the
-    cohort keys at hire, retention at 90/180/365 days, voluntary exit and internal move within
-    12 months (null while not yet observable), and the completer flag of the role started at hire.
+    Retention and mobility outcomes (docs/retention-and-cohorts.md#outcomes-per-employee), one row
+    per employee hired by the as-of date: the cohort keys at hire, retention at 90/180/365 days,
+    voluntary exit and internal move within 12 months (null while not yet observable), and the
+    completer flag of the role started at hire.
 -#}
 with employment as (
     select * from {{ ref('int_employment_spells') }}
@@ -65,7 +66,8 @@ select
         when employment.termination_date < employment.hire_date + 365 then false
         when employment.hire_date + 365 <= {{ as_of_date() }} then false
     end as voluntary_exit_12m,
-    -- A non-voluntary exit before day 365 censors the voluntary-retention outcome (SPEC 6).
+    -- A non-voluntary exit before day 365 censors the voluntary-retention outcome
+    -- (docs/retention-and-cohorts.md#exits-and-censoring).
     coalesce(
         employment.termination_date < employment.hire_date + 365
         and not employment.is_voluntary_exit,

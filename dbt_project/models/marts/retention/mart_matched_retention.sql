@@ -1,8 +1,9 @@
 {#-
-    Matched comparison of 12-month voluntary retention (SPEC 6): completers of the role bundle
-    started at hire against non-completers hired into the same job_code, quarter and department.
-    One row per stratum holding at least one of each, and one overall row (row_type 'overall')
-    with the completer-weighted difference, its 95% interval and the number of matched employees.
+    Matched comparison of 12-month voluntary retention
+    (docs/retention-and-cohorts.md#matched-comparison): completers of the role bundle started at
+    hire against non-completers hired into the same job_code, quarter and department. One row per
+    stratum holding at least one of each, and one overall row (row_type 'overall') with the
+    completer-weighted difference, its 95% interval and the number of matched employees.
 -#}
 with outcomes as (
     select * from {{ ref('fct_retention_outcomes') }}

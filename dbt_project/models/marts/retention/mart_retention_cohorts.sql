@@ -1,7 +1,8 @@
 {#-
-    Retention and mobility by cohort (SPEC 6): hire quarter x job_code at hire x department at
-    hire x tenure band, over the trailing cohort_period_days to the as-of date. Cells over fewer
-    than min_cell_size employees have their measures nulled and is_suppressed set.
+    Retention and mobility by cohort (docs/retention-and-cohorts.md#cohort-rates): hire quarter x
+    job_code at hire x department at hire x tenure band, over the trailing cohort_period_days to the
+    as-of date. Cells over fewer than min_cell_size employees have their measures nulled and
+    is_suppressed set.
 -#}
 with exposure as (
     select * from {{ ref('int_retention_exposure') }}

@@ -1,6 +1,7 @@
 {#-
-    The by-manager variant of mart_retention_cohorts (SPEC 6): manager at hire x tenure band, over
-    the trailing cohort_period_days to the as-of date, with the same measures and suppression.
+    The by-manager variant of mart_retention_cohorts
+    (docs/retention-and-cohorts.md#cohorts-by-manager): manager at hire x tenure band, over the
+    trailing cohort_period_days to the as-of date, with the same measures and suppression.
 -#}
 with exposure as (
     select * from {{ ref('int_retention_exposure') }}

@@ -1,8 +1,9 @@
 {#-
-    Kaplan-Meier voluntary-retention curves by tenure month (SPEC 6), for all employees, by
-    completer group and by job family at hire. Involuntary and other exits and current employees
-    are censored. Row m holds the survival at m x 30.4375 days and the at-risk, events and
-    censored of the month ending then; rows with fewer than min_cell_size at risk are suppressed.
+    Kaplan-Meier voluntary-retention curves by tenure month
+    (docs/retention-and-cohorts.md#survival-curves), for all employees, by completer group and by
+    job family at hire. Involuntary and other exits and current employees are censored. Row m holds
+    the survival at m x 30.4375 days and the at-risk, events and censored of the month ending then;
+    rows with fewer than min_cell_size at risk are suppressed.
 -#}
 with outcomes as (
     select * from {{ ref('fct_retention_outcomes') }}

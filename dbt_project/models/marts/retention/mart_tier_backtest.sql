@@ -1,8 +1,9 @@
 {#-
-    Tier backtest (SPEC 6): for each tier, the share of employee-weeks followed by a voluntary
-    exit within backtest_horizon_days of the week's end, against the base rate over all tiers
-    (lift), so thresholds can be tuned on the company's own history. Only weeks whose horizon has
-    passed by the as-of date count, so a recent week is never read as "did not leave".
+    Tier backtest (docs/retention-and-cohorts.md#tier-backtest): for each tier, the share of
+    employee-weeks followed by a voluntary exit within backtest_horizon_days of the week's end,
+    against the base rate over all tiers (lift), so thresholds can be tuned on the company's own
+    history. Only weeks whose horizon has passed by the as-of date count, so a recent week is never
+    read as "did not leave".
 -#}
 with tiers as (
     select * from {{ ref('fct_risk_tiers') }}
