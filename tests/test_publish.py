@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -23,6 +24,8 @@ from orchestration.settings import PipelineSettings
 from tests.conftest import run_pipeline, settings_for
 from tests.landing import build_landing
 from tests.quality_helpers import plant_unknown_course_enrollment
+
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.pipeline
 
@@ -148,6 +151,49 @@ def test_publication_is_readable_by_duckdb_1_0_clients(first_publication):
     header = (first_publication.publish_dir / "analytics.duckdb").read_bytes()[:20]
     assert header[8:12] == b"DUCK"
     assert int.from_bytes(header[12:20], "little") == DUCKDB_1_0_STORAGE
+
+
+def _duckdb_1_1_python() -> Path:
+    """A Python with the DuckDB 1.1 client BI drivers still bundle, in its own virtualenv under
+    .cache/ (installed the first time, reused after)."""
+    venv = ROOT / ".cache" / "duckdb-1.1-venv"
+    python = venv / "bin" / "python"
+    marker = venv / ".installed"
+    if not marker.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "duckdb==1.1.3"], check=True
+        )
+        marker.touch()
+    return python
+
+
+def test_a_duckdb_1_1_client_reads_every_published_table(first_publication):
+    """Not only the header: DuckDB 1.1 opens the file and counts what publication.json says."""
+    read = textwrap.dedent(
+        """
+        import json, sys
+        import duckdb
+        conn = duckdb.connect(sys.argv[1], read_only=True)
+        tables = [t for (t,) in conn.execute("select table_name from duckdb_tables()").fetchall()]
+        print(json.dumps({
+            "version": duckdb.__version__,
+            "rows": {t: conn.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables},
+        }))
+        """
+    )
+    database = first_publication.publish_dir / "analytics.duckdb"
+    done = subprocess.run(
+        [str(_duckdb_1_1_python()), "-c", read, str(database)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer = json.loads(done.stdout)
+    manifest = json.loads((first_publication.publish_dir / "publication.json").read_text())
+    assert answer["version"].startswith("1.1.")
+    assert {t: answer["rows"][t] for t in manifest["tables"]} == manifest["tables"]
 
 
 def test_failed_blocking_check_exits_non_zero_naming_the_check(failed_run):
