@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from functools import cache
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -20,9 +21,11 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
+@cache
 def ensure_manifest() -> None:
     """Parse the project when developing, or when the manifest is missing or older than the
-    project (a fresh clone, or a model edited since the last parse)."""
+    project (a fresh clone, or a model edited since the last parse). Once per process: the
+    publication reads the manifest too."""
     # dagster-dbt's preparer looks for `dbt` on PATH.
     bin_dir = str(Path(dbt_executable()).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):

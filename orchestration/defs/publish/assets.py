@@ -2,27 +2,31 @@
 BI tools once every blocking check has passed (a failed blocking check skips this step, so the
 last good publication stays)."""
 
+import json
+from pathlib import Path
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration.defs.dbt.project import dbt_project, ensure_manifest
 from orchestration.defs.publish.writer import publish
 from orchestration.defs.quality.suites import load_suites, suite_asset_key
 from orchestration.defs.timing import Stopwatch
 from orchestration.settings import PipelineSettings
 
 PUBLISH_SCHEMA = "marts"
-# The tables BI tools rely on (docs/publication.md#published-tables); names and grains change
-# only with a note in docs/publication.md.
-PUBLISHED_TABLES = (
-    "fct_engagement_weekly",
-    "fct_risk_tiers",
-    "mart_manager_alerts",
-    "mart_engagement_trends",
-    "mart_retention_cohorts",
-    "mart_matched_retention",
-    "mart_survival_curves",
-    "mart_tier_backtest",
-)
+# The dbt exposure that lists the tables BI tools rely on (dbt_project/models/marts/
+# _exposures.yml, docs/publication.md#published-tables), in the publication's order.
+EXPOSURE = "exposure.retention_pipeline.bi_publication"
+ensure_manifest()
+
+
+def _published_tables() -> tuple[str, ...]:
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
+    return tuple(ref["name"] for ref in manifest["exposures"][EXPOSURE]["refs"])
+
+
+PUBLISHED_TABLES = _published_tables()
 
 
 def published_table_keys(asset_keys: set[dg.AssetKey]) -> list[dg.AssetKey]:

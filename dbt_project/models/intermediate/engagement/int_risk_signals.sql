@@ -3,7 +3,7 @@
     evaluated at the week's end.
 -#}
 with engagement as (
-    select * from {{ ref('fct_engagement_weekly') }}
+    select * from {{ ref('int_engagement_weekly') }}
 ),
 
 weeks as (
@@ -11,7 +11,7 @@ weeks as (
 ),
 
 milestones as (
-    select * from {{ ref('fct_milestones') }}
+    select * from {{ ref('int_milestones') }}
 ),
 
 activity as (
