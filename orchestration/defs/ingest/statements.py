@@ -7,13 +7,10 @@ small and memory stays bounded by the group size, not by the number of files.
 
 from __future__ import annotations
 
-import gzip
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from orchestration.defs.ingest.bookkeeping import (
     ensure_bookkeeping,
@@ -24,23 +21,18 @@ from orchestration.defs.ingest.bookkeeping import (
 from orchestration.defs.ingest.contract import (
     QUARANTINE_TABLE,
     STATEMENT_DUPLICATES_TABLE,
-    STATEMENT_GLOBS,
-    STATEMENTS_DIR,
     STATEMENTS_TABLE,
 )
 from orchestration.defs.ingest.csv_snapshot import LoadResult
-
-ARROW_BATCH_LINES = 100_000
-GROUP_LINES = 1_000_000  # lines validated and deduplicated in one transaction
-
-_LINES_SCHEMA = pa.schema(
-    [
-        ("source_file", pa.string()),
-        ("line_number", pa.int64()),
-        ("line", pa.string()),
-        ("read_problem", pa.string()),  # why the line could not be read whole, if it could not
-    ]
+from orchestration.defs.ingest.statement_lines import (
+    Stager,
+    create_staging,
+    lines_table,
+    stage_batch,
+    statement_files,
 )
+
+GROUP_LINES = 1_000_000  # lines validated and deduplicated in one transaction
 
 
 def ensure_statement_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -103,14 +95,6 @@ def _add_voids_column(conn: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def statement_files(landing_dir: Path) -> list[Path]:
-    root = landing_dir / STATEMENTS_DIR
-    if not root.is_dir():
-        return []
-    found = {path for pattern in STATEMENT_GLOBS for path in root.glob(pattern) if path.is_file()}
-    return sorted(found)
-
-
 def load_statement_files(
     conn: duckdb.DuckDBPyConnection,
     landing_dir: Path,
@@ -134,10 +118,10 @@ def load_statement_files(
         else:
             pending.append((relative, path, sha256))
 
-    _create_staging(conn)
+    create_staging(conn)
     # Lines of many small files (a day each, say) are staged together: one insert per file
     # would cost more than the lines.
-    staging = _Stager(conn)
+    staging = Stager(conn)
     group: list[tuple[str, Path, str]] = []
     group_size = 0
     report_every = max(1, len(pending) // 10)
@@ -170,9 +154,9 @@ def load_statement_texts(
     ensure_statement_tables(conn)
     conn.execute("set TimeZone = 'UTC'")
     result = LoadResult(table=STATEMENTS_TABLE)
-    _create_staging(conn)
+    create_staging(conn)
     numbers = list(range(first_line, first_line + len(texts)))
-    _stage_batch(conn, _lines_table(source, numbers, texts, [None] * len(texts)))
+    stage_batch(conn, lines_table(source, numbers, texts, [None] * len(texts)))
     conn.execute("begin transaction")
     try:
         counts = _merge_staged(conn, [source])
@@ -186,228 +170,10 @@ def load_statement_texts(
     return result
 
 
-def _create_staging(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(
-        "create or replace temp table _statement_lines "
-        "(source_file varchar, line_number bigint, line varchar, read_problem varchar)"
-    )
-
-
-def _stage_batch(conn: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
-    conn.register("_batch", batch)
-    conn.execute("insert into _statement_lines select * from _batch")
-    conn.unregister("_batch")
-
-
-class _Stager:
-    """Stages the lines of files in inserts of about ARROW_BATCH_LINES lines each."""
-
-    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
-        self.conn = conn
-        self.batches: list[pa.Table] = []
-        self.lines = 0
-
-    def add_file(self, relative: str, path: Path) -> int:
-        staged = 0
-        for batch in _line_batches(relative, path):
-            self.batches.append(batch)
-            self.lines += batch.num_rows
-            staged += batch.num_rows
-            if self.lines >= ARROW_BATCH_LINES:
-                self.flush()
-        return staged
-
-    def flush(self) -> None:
-        if self.batches:
-            _stage_batch(self.conn, pa.concat_tables(self.batches))
-        self.batches, self.lines = [], 0
-
-
-def _line_batches(relative: str, path: Path) -> Iterator[pa.Table]:
-    """The file's non-blank lines with their numbers. A gzip file that ends early or is corrupt
-    keeps the lines read before the damage; one more line, numbered after them, records where
-    and why reading stopped, so the file is quarantined by name rather than failing the load."""
-    gzipped = path.suffix == ".gz"
-    numbers: list[int] = []
-    lines: list[str] = []
-    problems: list[str | None] = []
-    number = 0
-    with (gzip.open if gzipped else open)(path, "rb") as handle:
-        try:
-            for number, raw in enumerate(handle, start=1):  # noqa: B007 (read after the loop)
-                if number == 1:
-                    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark is no content
-                if not raw.strip():
-                    continue  # a blank line holds no statement
-                try:
-                    text, problem = raw.decode("utf-8"), None
-                except UnicodeDecodeError:
-                    text, problem = (
-                        raw.decode("utf-8", errors="backslashreplace"),
-                        "not valid UTF-8",
-                    )
-                numbers.append(number)
-                lines.append(text.rstrip("\r\n"))
-                problems.append(problem)
-                if len(lines) >= ARROW_BATCH_LINES:
-                    yield _lines_table(relative, numbers, lines, problems)
-                    numbers, lines, problems = [], [], []
-        except (EOFError, OSError, zlib.error) as exc:
-            if not gzipped:
-                raise
-            numbers.append(number + 1)
-            lines.append("")
-            problems.append(
-                f"unreadable gzip after line {number}: {exc} (the file is truncated or "
-                "corrupt; the lines before were loaded, deliver it again whole)"
-            )
-    if lines:
-        yield _lines_table(relative, numbers, lines, problems)
-
-
-def _lines_table(
-    relative: str, numbers: list[int], lines: list[str], problems: list[str | None]
-) -> pa.Table:
-    return pa.table(
-        [
-            pa.array([relative] * len(lines)),
-            pa.array(numbers),
-            pa.array(lines),
-            pa.array(problems, type=pa.string()),
-        ],
-        schema=_LINES_SCHEMA,
-    )
-
-
-# Reasons are evaluated in order; the first that holds is the one recorded.
-_PARSE_SQL = r"""
-create or replace temp table _statement_parsed as
-with decoded as (
-    select
-        source_file, line_number, line, read_problem,
-        case when read_problem is null and json_valid(line) then line::json end as j
-    from _statement_lines
-),
-pretty_printed as (
-    -- A lone `[` or `{` on a line: the file is one pretty-printed JSON document.
-    select distinct source_file from _statement_lines where trim(line) in ('[', '{')
-),
-members as (
-    -- Every path read below, from one parse of each line (one `->>` per path would parse the
-    -- whole statement again for each).
-    select
-        *,
-        json_type(j) as j_type,
-        json_extract_string(j, [
-            '$.id', '$.stored', '$.timestamp', '$.objectType',
-            '$.verb.id', '$.object.objectType', '$.object.id',
-            '$.result.score.scaled', '$.result.score.raw', '$.result.score.min',
-            '$.result.score.max', '$.result.duration', '$.actor.mbox'
-        ]) as m,
-        json_type(j, ['$.actor', '$.object']) as member_types
-    from decoded
-),
-fields as (
-    select
-        *,
-        m[1] as id_text,
-        -- Like an LRS, assign what the sender may leave out: an id (here derived from the
-        -- content, so a re-delivered copy still deduplicates) and `stored` (the load time).
-        coalesce(
-            try_cast(m[1] as uuid),
-            case when m[1] is null then cast(regexp_replace(
-                md5(line), '^(.{8})(.{4})(.{4})(.{4})(.{12})$', '\1-\2-\3-\4-\5'
-            ) as uuid) end
-        ) as statement_id,
-        m[1] is null as id_assigned,
-        m[2] as stored_text,
-        m[3] as timestamp_text,
-        coalesce(
-            timezone('UTC', try_cast(m[2] as timestamptz)),
-            case when m[2] is null then timezone('UTC', current_timestamp) end
-        ) as stored_at,
-        m[2] is null as stored_assigned,
-        timezone('UTC', try_cast(m[3] as timestamptz)) as timestamp_at,
-        -- _VOIDS_SQL's rule, on the paths already read.
-        case when m[5] = 'http://adlnet.gov/expapi/verbs/voided' and m[6] = 'StatementRef'
-            then try_cast(m[7] as uuid) end as voids_statement_id,
-        try_cast(m[8] as double) as scaled,
-        try_cast(m[9] as double) as score_raw,
-        try_cast(m[10] as double) as score_min,
-        try_cast(m[11] as double) as score_max
-    from members
-)
-select
-    *,
-    case
-        when read_problem is not null then read_problem
-        when j is null and source_file in (select p.source_file from pretty_printed as p)
-            then 'invalid JSON: the file is one pretty-printed JSON document, but statement '
-                || 'files hold one statement per line (JSON lines)'
-        when j is null then 'invalid JSON (truncated or not JSON)'
-        when j_type = 'ARRAY'
-            then 'a JSON array: statement files hold one statement object per line '
-                || '(JSON lines), not an array'
-        when j_type <> 'OBJECT' then 'not a JSON object'
-        when m[4] = 'SubStatement'
-            then 'a SubStatement is only valid as the object of a statement'
-        when statement_id is null then 'id ' || id_text || ' is not a UUID'
-        when member_types[1] is distinct from 'OBJECT'
-            then 'missing required field: actor'
-        when m[5] is null then 'missing required field: verb.id'
-        when member_types[2] is distinct from 'OBJECT'
-            then 'missing required field: object'
-        when stored_at is null
-            then 'stored ' || stored_text || ' is not an ISO 8601 timestamp'
-        when timestamp_text is not null and timestamp_at is null
-            then 'timestamp ' || timestamp_text || ' is not an ISO 8601 timestamp'
-        -- The value rules of xAPI 1.0.3 (part 2, 4.1.5 Result and 4.1.2 Actor): a conformant
-        -- LRS rejects a statement that breaks them, so it is quarantined, never altered.
-        when m[8] is not null and scaled is null
-            then 'result.score.scaled ' || m[8] || ' is not a number (xAPI 1.0.3 Score)'
-        when scaled not between -1 and 1
-            then 'result.score.scaled ' || m[8] || ' is outside [-1, 1] (xAPI 1.0.3 Score)'
-        when (m[9] is not null and score_raw is null)
-            or (m[10] is not null and score_min is null)
-            or (m[11] is not null and score_max is null)
-            then 'result.score raw/min/max is not a number (xAPI 1.0.3 Score)'
-        when score_min >= score_max
-            then 'result.score.min ' || m[10] || ' is not below max ' || m[11]
-                || ' (xAPI 1.0.3 Score)'
-        when score_raw < score_min or score_raw > score_max
-            then 'result.score.raw ' || m[9] || ' is outside [min, max] ['
-                || coalesce(m[10], '') || ', ' || coalesce(m[11], '') || '] (xAPI 1.0.3 Score)'
-        when m[12] is not null and not (
-            regexp_full_match(
-                m[12],
-                'P(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?'
-                || '(T(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?'
-            )
-            and m[12] not in ('P', 'PT')
-            and right(m[12], 1) <> 'T'
-        )
-            then 'result.duration ' || m[12] || ' is not an ISO 8601 duration (xAPI 1.0.3 Result)'
-        when m[13] is not null and not regexp_full_match(m[13], 'mailto:[^@\s]+@[^@\s]+')
-            then 'actor.mbox ' || m[13] || ' is not a mailto: IRI (xAPI 1.0.3 Actor)'
-    end as problem
-from fields
-"""
-
-_RANK_SQL = f"""
-create or replace temp table _statement_candidates as
-select
-    p.*,
-    row_number() over (
-        partition by p.statement_id
-        order by p.stored_at, p.source_file, p.line_number
-    ) as rank_in_group,
-    k.stored_at as kept_stored_at,
-    k.source_file as kept_source_file,
-    k.source_line as kept_source_line
-from _statement_parsed as p
-left join {STATEMENTS_TABLE} as k on k.statement_id = p.statement_id
-where p.problem is null
-"""
+_SQL_DIR = Path(__file__).parent / "sql"
+# Validation and ranking are set-based SQL, kept beside this module as .sql files.
+_PARSE_SQL = (_SQL_DIR / "statements_parse.sql").read_text(encoding="utf-8")
+_RANK_SQL = (_SQL_DIR / "statements_rank.sql").read_text(encoding="utf-8")
 
 
 def _merge_group(
