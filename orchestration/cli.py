@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import os
 import sys
 import time
 from datetime import date, timedelta
@@ -129,12 +128,9 @@ def window_of(args: argparse.Namespace, as_of: date) -> Window | None:
 
 
 def _run(settings: PipelineSettings, window: Window | None, timings: Path | None = None) -> int:
-    import dagster as dg
-
-    from orchestration.definitions import build_definitions
     from orchestration.defs.jobs import FULL_BUILD_JOB
-    from orchestration.defs.rebuild import run_config, run_tags
     from orchestration.defs.summary import run_summary
+    from orchestration.outcome import execute
 
     if not settings.landing_dir.is_dir():
         print(
@@ -160,25 +156,14 @@ def _run(settings: PipelineSettings, window: Window | None, timings: Path | None
     print(f"As of {settings.as_of}, time zone {settings.timezone}", flush=True)
     days = "the last complete day, if anything changed" if window is None else window.describe()
     print(f"Days: {days}", flush=True)
-    started = time.monotonic()
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(FULL_BUILD_JOB)
     # Runs land in the same instance as `dagster dev` when DAGSTER_HOME is set, so they show
     # in the UI's run history.
-    instance = (
-        dg.DagsterInstance.get() if os.getenv("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    )
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config=run_config(window) | {"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        tags=run_tags(window),
-    )
-    elapsed = time.monotonic() - started
+    outcome = execute(settings, window, log_level="INFO")
+    elapsed = outcome.seconds
     logging.getLogger("dagster").handlers.clear()
     if timings is not None:
-        _write_timings(timings, instance, result, elapsed)
-    failures = _failures(result)
+        outcome.write_timings(timings)
+    failures = outcome.failures
     print(run_summary(settings), flush=True)
     if failures:
         from orchestration.defs.alerts.runs import notify_run_failure
@@ -186,7 +171,7 @@ def _run(settings: PipelineSettings, window: Window | None, timings: Path | None
         print(f"\nFAILED after {elapsed:.0f}s:", file=sys.stderr)
         for failure in failures:
             print(f"  - {failure}", file=sys.stderr)
-        if not _published(result):
+        if not outcome.published:
             print(
                 f"Nothing was published: BI tools keep reading the previous publication in "
                 f"{settings.publish_dir}.",
@@ -194,99 +179,15 @@ def _run(settings: PipelineSettings, window: Window | None, timings: Path | None
             )
         # Scheduled runs alert through the run-failure sensor; this run has no daemon watching.
         delivered = notify_run_failure(
-            result.run_id, FULL_BUILD_JOB, failures, settings.alerts, log=print
+            outcome.run_id, FULL_BUILD_JOB, failures, settings.alerts, log=print
         )
         if delivered:
             print(f"Alert sent: {', '.join(delivered)}", file=sys.stderr)
         return 1
-    print(_publication_summary(settings, published_now=_published(result)))
-    print(f"\nSucceeded in {elapsed:.0f}s (run {result.run_id}).")
+    print(_publication_summary(settings, published_now=outcome.published))
+    print(f"\nSucceeded in {elapsed:.0f}s (run {outcome.run_id}).")
     print("Browse assets, checks and runs: `make dev`, then open http://127.0.0.1:3000")
     return 0
-
-
-def _write_timings(path: Path, instance, result, elapsed: float) -> None:
-    """Each step's wall time, as the instance recorded it (the Runs page shows the same), and
-    the part of it spent in the engines (`engine_seconds` on the step's outputs and checks)."""
-    import json
-
-    engine = _engine_seconds(result.all_events)
-    steps = [
-        {
-            "step": stats.step_key,
-            "status": stats.status.value if stats.status else None,
-            "started_at": stats.start_time,
-            "seconds": round((stats.end_time or stats.start_time) - stats.start_time, 3),
-            "engine_seconds": engine.get(stats.step_key, 0.0),
-        }
-        for stats in sorted(
-            instance.get_run_step_stats(result.run_id), key=lambda s: s.start_time or 0
-        )
-        if stats.start_time is not None
-    ]
-    payload = {"run_id": result.run_id, "success": result.success, "seconds": elapsed}
-    path.write_text(json.dumps(payload | {"steps": steps}, indent=2))
-
-
-def _engine_seconds(events) -> dict[str, float]:
-    """Per step, the largest `engine_seconds` its materializations and checks recorded (a
-    multi-asset step stamps the same time on each output)."""
-    from orchestration.defs.timing import ENGINE_SECONDS
-
-    seconds: dict[str, float] = {}
-    for event in events:
-        if event.event_type_value == "ASSET_MATERIALIZATION":
-            metadata = event.event_specific_data.materialization.metadata
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            metadata = event.event_specific_data.metadata
-        else:
-            continue
-        if ENGINE_SECONDS in metadata:
-            value = float(metadata[ENGINE_SECONDS].value)
-            seconds[event.step_key] = max(seconds.get(event.step_key, 0.0), value)
-    return seconds
-
-
-def _failures(result) -> list[str]:
-    from orchestration.defs.alerts.runs import step_failure_line
-
-    failures = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            if error and error.cls_name == "DagsterAssetCheckFailedError":
-                continue  # a blocking check: named below with its failed expectations
-            failures.append(step_failure_line(event))
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed and evaluation.severity.value == "ERROR":
-                failures.append(
-                    f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}"
-                    + _failed_expectations(evaluation.metadata)
-                )
-    return failures
-
-
-def _failed_expectations(metadata) -> str:
-    """': expect_x(col) (3 rows), ...' from the failures a quality check records."""
-    failures = metadata.get("failures")
-    if failures is None:
-        return ""
-    parts = []
-    for failure in failures.value:
-        if failure.get("severity") != "error":
-            continue
-        count = failure.get("unexpected_count")
-        parts.append(failure["expectation"] + (f" ({count:,} rows)" if count else ""))
-    return ": " + ", ".join(parts) if parts else ""
-
-
-def _published(result) -> bool:
-    return any(
-        event.event_type_value == "ASSET_MATERIALIZATION"
-        and event.asset_key.to_user_string() == "published"
-        for event in result.all_events
-    )
 
 
 def _publication_summary(settings: PipelineSettings, *, published_now: bool) -> str:

@@ -32,27 +32,21 @@ def run_pipeline(
     instance=None,
     daily: bool = False,
 ):
-    """Materialize every asset in-process, as `retention-pipeline run` does: over the whole
-    history, for one `day`, or `daily` as the schedule does (the default config, which also a
-    `selection` of one asset runs with)."""
+    """Materialize every asset in-process with `retention-pipeline run`'s own code
+    (orchestration/outcome.py): over the whole history, for one `day`, `daily` as the schedule
+    does, or only a `selection` of one asset with the default config."""
     import dagster as dg
 
-    from orchestration.definitions import build_definitions
-    from orchestration.defs.jobs import FULL_BUILD_JOB
-    from orchestration.defs.rebuild import Window, run_config
+    from orchestration.defs.rebuild import Window
+    from orchestration.outcome import execute
 
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(FULL_BUILD_JOB)
     window = Window(date.fromisoformat(day), date.fromisoformat(day)) if day else Window()
-    return job.execute_in_process(
-        raise_on_error=False,
+    return execute(
+        settings,
+        None if daily else window,
         instance=instance or dg.DagsterInstance.ephemeral(),
-        **(
-            {"asset_selection": [dg.AssetKey.from_user_string(selection)]}
-            if selection
-            else {"run_config": run_config(None if daily else window)}
-        ),
-    )
+        selection=[dg.AssetKey.from_user_string(selection)] if selection else None,
+    ).result
 
 
 def last_queue(settings) -> tuple[list[date], list[str]]:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.quality.runner import SuiteRun, validate_suite
+from orchestration.defs.quality.results import SuiteRun
+from orchestration.defs.quality.runner import validate_suite
 from orchestration.defs.quality.suites import Suite, load_suites
 from tests.landing import write_csv
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import cli
 from orchestration.defs.ingest.contract import ENROLLMENTS, QUARANTINE_TABLE, WORKERS
 from orchestration.defs.ingest.csv_snapshot import ExtractContractError, load_csv_snapshot
 from orchestration.defs.ingest.statements import load_statement_files
+from orchestration.outcome import failures
 from tests.conftest import run_pipeline, settings_for
 from tests.landing import account, build_landing, statement, statement_id, write_statements
 
@@ -339,7 +339,7 @@ def test_a_failed_step_is_summarized_by_its_cause_not_by_dagsters_wrapper(tmp_pa
     result = run_pipeline(settings)
 
     assert not result.success
-    (line,) = [f for f in cli._failures(result) if "raw__hris_workers" in f]
+    (line,) = [f for f in failures(result) if "raw__hris_workers" in f]
     assert "ExtractContractError: " in line and str(path) in line
     assert "missing required column(s) work_email" in line
     assert "DagsterExecutionStepExecutionError" not in line

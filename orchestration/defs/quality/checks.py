@@ -17,7 +17,7 @@ from orchestration.settings import AlertSettings, PipelineSettings
 
 if TYPE_CHECKING:
     # GX takes seconds to import: it loads in the check steps, not with the definitions.
-    from orchestration.defs.quality.runner import SuiteRun
+    from orchestration.defs.quality.results import SuiteRun
 
 
 def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
