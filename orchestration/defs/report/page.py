@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from orchestration.defs.report.data import DataRange, min_cell_size
 from orchestration.defs.report.quality import CheckOutcome, QualityStatus
 
-if TYPE_CHECKING:  # charts imports matplotlib, which only the drawing step needs
-    from orchestration.defs.report.charts import Chart
+if TYPE_CHECKING:  # the chart modules import matplotlib, which only the drawing step needs
+    from orchestration.defs.report.chart import Chart
 
 TITLE = "Retention and engagement report"
 STYLE = """
