@@ -365,7 +365,11 @@ where carried.rank_on_day = 1;
 -- The employee-week spine with the thresholds of the job family held at each week's end.
 create table weeks as
 with learning_start as (
-    select min(week_start) as first_week, min(event_date) as first_day from activity
+    -- As int_lms_record_start: plausibly dated statements of employees only.
+    select min(activity.week_start) as first_week, min(activity.event_date) as first_day
+    from activity
+    inner join workers on activity.employee_id = workers.employee_id
+    where activity.event_date between workers.hire_date - 365 and date '${as_of}'
 ),
 
 bounds as (

@@ -4,6 +4,7 @@ that could be read is lost."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -18,8 +20,16 @@ from orchestration.defs.ingest.contract import ENROLLMENTS, QUARANTINE_TABLE, WO
 from orchestration.defs.ingest.csv_snapshot import ExtractContractError, load_csv_snapshot
 from orchestration.defs.ingest.statements import load_statement_files
 from orchestration.outcome import failures
-from tests.conftest import run_pipeline, settings_for
-from tests.landing import account, build_landing, statement, statement_id, write_statements
+from tests.conftest import query, run_pipeline, settings_for
+from tests.landing import (
+    account,
+    build_landing,
+    mbox,
+    sha1_actor,
+    statement,
+    statement_id,
+    write_statements,
+)
 
 DAY = "lms/statements/2024/06/statements-2024-06-03.jsonl"
 ENROLLMENT_HEADER = [
@@ -343,3 +353,80 @@ def test_a_failed_step_is_summarized_by_its_cause_not_by_dagsters_wrapper(tmp_pa
     assert "ExtractContractError: " in line and str(path) in line
     assert "missing required column(s) work_email" in line
     assert "DagsterExecutionStepExecutionError" not in line
+
+
+@pytest.mark.pipeline
+def test_statements_from_wrong_clocks_never_reshape_the_marts(tmp_path):
+    """Absurd timestamps are quarantined; a plausible but wrong one (2010, for people hired in
+    2024) is kept, warned about, and moves nobody's weeks: the marts equal those without them."""
+    usual = [
+        statement(1, account("E1")),
+        statement(2, mbox("ada.lovelace@example.com")),
+        statement(3, sha1_actor("alan@example.com")),
+    ]
+    wrong = [
+        statement(11, account("E2"), timestamp="1900-01-01T00:00:00Z"),
+        statement(12, account("E2"), timestamp="0001-01-01T00:00:00Z"),
+        statement(13, account("E3"), timestamp="2099-06-03T10:00:00Z"),
+        statement(14, account("E1"), timestamp="2010-06-03T10:00:00Z"),
+    ]
+    marts = {}
+    for name, statements in (("usual", usual), ("wrong", usual + wrong)):
+        settings = settings_for(tmp_path / name)
+        build_landing(settings.landing_dir, statements)
+        result = run_pipeline(settings)
+        assert result.success, name
+        marts[name] = {
+            table: query(settings, f"select * from marts.{table} order by all")
+            for table in ("fct_engagement_weekly", "fct_risk_tiers", "mart_engagement_trends")
+        }
+    assert marts["wrong"] == marts["usual"]
+    assert len(marts["usual"]["fct_engagement_weekly"]) > 0
+
+    reasons = dict(
+        query(
+            settings,
+            f"select raw_text::json ->> '$.timestamp', reason from {QUARANTINE_TABLE} "
+            "where source_table = 'raw.lms_statements'",
+        )
+    )
+    assert reasons["1900-01-01T00:00:00Z"].endswith("is before 1970 (a wrong device clock)")
+    assert reasons["0001-01-01T00:00:00Z"].endswith("is before 1970 (a wrong device clock)")
+    assert "is more than a day after it was stored" in reasons["2099-06-03T10:00:00Z"]
+    assert "2010-06-03T10:00:00Z" not in reasons  # plausible: kept, and warned about
+    (warning,) = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and "dated_before_hire" in e.event_specific_data.check_name
+    ]
+    assert not warning.passed and warning.severity == dg.AssetCheckSeverity.WARN
+
+
+@pytest.mark.pipeline
+def test_self_managers_and_management_cycles_are_a_warning_naming_them(tmp_path):
+    settings = settings_for(tmp_path)
+    landing = build_landing(settings.landing_dir)
+    managers = {"E1": "E1", "E2": "E3", "E3": "E2"}  # E1 manages E1; E2 and E3 manage each other
+    for name in ("hris/workers.csv", "hris/job_history.csv"):
+        path = landing / name
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        for row in rows:
+            row["manager_id"] = managers[row["employee_id"]]
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    result = run_pipeline(settings)
+
+    assert result.success  # a warning: the marts are built and published
+    (warning,) = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and "manager_hierarchy_is_acyclic" in e.event_specific_data.check_name
+    ]
+    assert not warning.passed and warning.severity == dg.AssetCheckSeverity.WARN
+    assert warning.metadata["dagster_dbt/failed_row_count"].value == 3
+    assert (settings.publish_dir / "analytics.duckdb").is_file()

@@ -21,7 +21,7 @@ thresholds as (
 ),
 
 learning_start as (
-    select min(week_start) as first_week from {{ ref('int_learning_activity') }}
+    select * from {{ ref('int_lms_record_start') }}
 ),
 
 bounds as (

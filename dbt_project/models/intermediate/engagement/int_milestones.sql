@@ -39,7 +39,7 @@ enrollment_milestones as (
 ),
 
 learning_start as (
-    select min(event_date) as first_day from {{ ref('int_learning_activity') }}
+    select * from {{ ref('int_lms_record_start') }}
 ),
 
 bundle_milestones as (

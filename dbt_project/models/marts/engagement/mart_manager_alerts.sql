@@ -47,4 +47,6 @@ select
     tiers.is_compliance_breach as has_compliance_breach
 from tiers
 inner join latest on tiers.week_start = latest.week_start
-where tiers.tier >= 1 and tiers.manager_id is not null
+-- Nobody is alerted about themselves: a self-managed employee (an HRIS error the dbt test
+-- manager_hierarchy_is_acyclic warns about) stays in fct_risk_tiers for HR.
+where tiers.tier >= 1 and tiers.manager_id is not null and tiers.manager_id <> tiers.employee_id

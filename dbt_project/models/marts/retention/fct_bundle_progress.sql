@@ -25,7 +25,7 @@ activity as (
 ),
 
 learning_start as (
-    select min(event_date) as first_day from activity
+    select * from {{ ref('int_lms_record_start') }}
 ),
 
 bundle_courses as (

@@ -82,6 +82,13 @@ select
             then 'stored ' || stored_text || ' is not an ISO 8601 timestamp'
         when timestamp_text is not null and timestamp_at is null
             then 'timestamp ' || timestamp_text || ' is not an ISO 8601 timestamp'
+        -- A device clock that is off: no learning record predates 1970, and nothing happens
+        -- more than a day after the LRS stored it (docs/extract-contract.md#bad-clocks).
+        when timestamp_at < timestamp '1970-01-01'
+            then 'timestamp ' || timestamp_text || ' is before 1970 (a wrong device clock)'
+        when timestamp_at > stored_at + interval 1 day
+            then 'timestamp ' || timestamp_text || ' is more than a day after it was stored ('
+                || coalesce(stored_text, 'at load') || '): a wrong device clock'
         -- The value rules of xAPI 1.0.3 (part 2, 4.1.5 Result and 4.1.2 Actor): a conformant
         -- LRS rejects a statement that breaks them, so it is quarantined, never altered.
         when m[8] is not null and scaled is null
