@@ -430,3 +430,35 @@ def test_self_managers_and_management_cycles_are_a_warning_naming_them(tmp_path)
     assert not warning.passed and warning.severity == dg.AssetCheckSeverity.WARN
     assert warning.metadata["dagster_dbt/failed_row_count"].value == 3
     assert (settings.publish_dir / "analytics.duckdb").is_file()
+
+
+@pytest.mark.pipeline
+def test_a_report_that_cannot_be_drawn_is_marked_stale_beside_the_new_publication(
+    tmp_path, monkeypatch
+):
+    from orchestration.defs.publish.writer import read_manifest
+    from orchestration.defs.report import charts
+    from orchestration.defs.report.assets import report_path
+
+    settings = settings_for(tmp_path)
+    build_landing(settings.landing_dir)
+    assert run_pipeline(settings).success
+    first = read_manifest(settings.publish_dir)["publication_id"]
+    drawn = report_path(settings.publish_dir).read_text(encoding="utf-8")
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("cannot draw <this>")
+
+    monkeypatch.setattr(charts, "report_charts", broken)
+    result = run_pipeline(settings)
+
+    assert not result.success
+    (line,) = failures(result)
+    assert line.startswith("step retention_report: ") and "cannot draw <this>" in line
+    second = read_manifest(settings.publish_dir)["publication_id"]
+    assert second != first  # the marts were published
+    index = report_path(settings.publish_dir)
+    stale = index.read_text(encoding="utf-8")
+    assert 'id="report-stale"' in stale and second in stale
+    assert "cannot draw &lt;this&gt;" in stale and 'href="previous.html"' in stale
+    assert index.with_name("previous.html").read_text(encoding="utf-8") == drawn

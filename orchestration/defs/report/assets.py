@@ -2,6 +2,7 @@
 published marts in PIPELINE_PUBLISH_DIR/report/index.html, with its charts also shown on the
 asset's page in the Dagster UI."""
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.publish.writer import DUCKDB_FILE, INFO_TABLE
+from orchestration.defs.publish.writer import DUCKDB_FILE, INFO_TABLE, read_manifest
 from orchestration.defs.report import data, page
 from orchestration.defs.report.quality import QualityStatus, run_quality
 from orchestration.defs.resources import WAREHOUSE_POOL
@@ -18,6 +19,8 @@ from orchestration.settings import PipelineSettings
 
 REPORT_DIR = "report"
 REPORT_FILE = "index.html"
+PREVIOUS_FILE = "previous.html"  # the last report drawn, while index.html says it is stale
+STALE_MARK = 'id="report-stale"'
 
 
 def report_path(publish_dir: Path) -> Path:
@@ -55,23 +58,35 @@ def retention_report(
             f"No publication at {database}: the report draws the published marts, so "
             "materialize `published` first."
         )
-    # A fresh read-only connection to the published file: exactly what BI tools read.
-    published = duckdb.connect(str(database), read_only=True)
     try:
-        with warehouse.get_connection() as conn:
-            info = _publication(published, settings.as_of, conn)
-            drawn = charts.report_charts(
-                data.Source(published, data.PUBLISHED_SCHEMA),
-                data.Source(conn, data.WAREHOUSE_SCHEMA),
-            )
-    finally:
-        published.close()
-    # The checks of the run that produced the publication: the current run, unless this asset
-    # was materialized on its own after an earlier publication.
-    quality = run_quality(context.instance, info.publication_run_id)
-    path = page.write_atomically(
-        report_path(settings.publish_dir), page.render(info, drawn, quality)
-    )
+        # A fresh read-only connection to the published file: exactly what BI tools read.
+        published = duckdb.connect(str(database), read_only=True)
+        try:
+            with warehouse.get_connection() as conn:
+                info = _publication(published, settings.as_of, conn)
+                drawn = charts.report_charts(
+                    data.Source(published, data.PUBLISHED_SCHEMA),
+                    data.Source(conn, data.WAREHOUSE_SCHEMA),
+                )
+        finally:
+            published.close()
+        # The checks of the run that produced the publication: the current run, unless this
+        # asset was materialized on its own after an earlier publication.
+        quality = run_quality(context.instance, info.publication_run_id)
+        path = page.write_atomically(
+            report_path(settings.publish_dir), page.render(info, drawn, quality)
+        )
+    except Exception as exc:
+        # The publication is new and its report could not be drawn: the old page must not pass
+        # for the report of the tables BI tools now read.
+        stale = _mark_stale(settings.publish_dir, exc)
+        raise dg.Failure(
+            description=(
+                f"The report could not be drawn ({type(exc).__name__}: {exc}); {stale} says so "
+                "and links the previous report."
+            ),
+            metadata={"report": dg.MetadataValue.path(str(stale))},
+        ) from exc
     context.log.info(f"Wrote the retention report to {path}")
     return dg.MaterializeResult(
         metadata={
@@ -82,6 +97,25 @@ def retention_report(
             **charts.chart_metadata(drawn),
             **watch.metadata(),
         }
+    )
+
+
+def _mark_stale(publish_dir: Path, error: Exception) -> Path:
+    """Keep the last report as previous.html and put a page in its place that says which
+    publication has no report and why."""
+    manifest = read_manifest(publish_dir) or {}
+    index = report_path(publish_dir)
+    index.parent.mkdir(parents=True, exist_ok=True)
+    if index.exists() and STALE_MARK not in index.read_text(encoding="utf-8"):
+        os.replace(index, index.with_name(PREVIOUS_FILE))
+    previous = index.with_name(PREVIOUS_FILE).exists()
+    return page.write_atomically(
+        index,
+        page.stale_page(
+            publication_id=manifest.get("publication_id", "unknown"),
+            error=f"{type(error).__name__}: {error}",
+            previous=PREVIOUS_FILE if previous else None,
+        ),
     )
 
 

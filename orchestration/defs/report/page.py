@@ -221,3 +221,26 @@ def write_atomically(path: Path, html: str) -> Path:
     finally:
         staged.unlink(missing_ok=True)
     return path
+
+
+def stale_page(publication_id: str, error: str, previous: str | None) -> str:
+    """The page that stands in for the report when the current publication's report could not
+    be drawn: the tables BI tools read are newer than any report."""
+    link = (
+        f'<p>The last report drawn, for an earlier publication, is <a href="{escape(previous)}">'
+        f"{escape(previous)}</a>: its numbers may differ from the published tables.</p>"
+        if previous
+        else "<p>No earlier report exists.</p>"
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{TITLE}: not current</title>"
+        f"<style>{STYLE}</style></head><body><main>\n"
+        f'<h1 id="report-stale">{TITLE}: not current</h1>'
+        f"<p>Publication <code>{escape(publication_id)}</code> is what BI tools read now, and "
+        f"its report could not be drawn: <code>{escape(error)}</code>. The next run that "
+        "draws it replaces this page.</p>"
+        f"{link}"
+        "</main></body></html>\n"
+    )
