@@ -32,15 +32,7 @@ from tests.landing import (
 )
 
 DAY = "lms/statements/2024/06/statements-2024-06-03.jsonl"
-ENROLLMENT_HEADER = [
-    "enrollment_id",
-    "employee_id",
-    "course_id",
-    "assigned_date",
-    "due_date",
-    "completed_date",
-    "status",
-]
+ENROLLMENT_HEADER = ENROLLMENTS.columns
 
 
 def _workers(conn) -> list[tuple]:
@@ -125,6 +117,17 @@ def test_non_utf8_rows_are_quarantined_and_the_others_load(tmp_path, warehouse):
     ((source, line, reason, raw),) = _quarantine(conn)
     assert (source, line, reason) == (WORKERS.path, 3, "not valid UTF-8")
     assert raw.startswith("E2,gr\\xe2ce@")  # the offending byte, shown as itself
+
+
+def _check(result, name: str):
+    """The one check evaluation of the run whose name holds `name`."""
+    (evaluation,) = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and name in e.event_specific_data.check_name
+    ]
+    return evaluation
 
 
 def _enrollments(landing, lines: int, broken: dict[int, str]) -> None:
@@ -394,12 +397,7 @@ def test_statements_from_wrong_clocks_never_reshape_the_marts(tmp_path):
     assert reasons["0001-01-01T00:00:00Z"].endswith("is before 1970 (a wrong device clock)")
     assert "is more than a day after it was stored" in reasons["2099-06-03T10:00:00Z"]
     assert "2010-06-03T10:00:00Z" not in reasons  # plausible: kept, and warned about
-    (warning,) = [
-        e.event_specific_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and "dated_before_hire" in e.event_specific_data.check_name
-    ]
+    warning = _check(result, "dated_before_hire")
     assert not warning.passed and warning.severity == dg.AssetCheckSeverity.WARN
 
 
@@ -421,12 +419,7 @@ def test_self_managers_and_management_cycles_are_a_warning_naming_them(tmp_path)
     result = run_pipeline(settings)
 
     assert result.success  # a warning: the marts are built and published
-    (warning,) = [
-        e.event_specific_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        and "manager_hierarchy_is_acyclic" in e.event_specific_data.check_name
-    ]
+    warning = _check(result, "manager_hierarchy_is_acyclic")
     assert not warning.passed and warning.severity == dg.AssetCheckSeverity.WARN
     assert warning.metadata["dagster_dbt/failed_row_count"].value == 3
     assert (settings.publish_dir / "analytics.duckdb").is_file()

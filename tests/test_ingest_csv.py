@@ -9,15 +9,7 @@ from orchestration.defs.ingest.contract import ENROLLMENTS, QUARANTINE_TABLE, WO
 from orchestration.defs.ingest.csv_snapshot import ExtractContractError, load_csv_snapshot
 from tests.landing import build_landing, write_csv
 
-ENROLLMENT_HEADER = [
-    "enrollment_id",
-    "employee_id",
-    "course_id",
-    "assigned_date",
-    "due_date",
-    "completed_date",
-    "status",
-]
+ENROLLMENT_HEADER = ENROLLMENTS.columns
 
 
 def test_missing_required_column_names_the_file_and_the_column(tmp_path, warehouse):

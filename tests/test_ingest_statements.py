@@ -22,6 +22,16 @@ def _kept(conn) -> list[tuple]:
     ).fetchall()
 
 
+def _counts(result) -> tuple[int, int, int, int]:
+    """What a load did with its lines: loaded, duplicates, already loaded, quarantined."""
+    return (
+        result.rows_loaded,
+        result.rows_duplicate,
+        result.rows_already_loaded,
+        result.rows_quarantined,
+    )
+
+
 def test_duplicate_statement_is_stored_once_and_the_copy_recorded(tmp_path, warehouse):
     landing = tmp_path / "landing"
     first = statement(1, account("E1"))
@@ -151,6 +161,33 @@ def test_a_rewritten_file_adds_only_its_new_lines(tmp_path, warehouse):
     assert [line for _, _, line in _kept(conn)] == [1, 3]
     assert conn.execute("select count(*) from raw.lms_statement_duplicates").fetchone() == (0,)
     assert conn.execute(f"select count(*) from {QUARANTINE_TABLE}").fetchone() == (1,)
+    # What this load did, line by line: 3 lines = 1 loaded + 1 already loaded + 1 quarantined.
+    assert _counts(result) == (1, 0, 1, 1)
+
+
+def test_a_changed_file_reports_what_it_added_and_records_no_duplicate_twice(tmp_path, warehouse):
+    """A file with a duplicate inside is re-delivered with two more lines, one a new statement
+    and one another copy of a kept one: the counts say exactly that, and the copy that the
+    first load set aside is not recorded again."""
+    landing = tmp_path / "landing"
+    first = [statement(n, account("E1")) for n in range(1, 6)] + [statement(1, account("E1"))]
+    write_statements(landing / DAY1, first)
+    conn = warehouse()
+    load_statement_files(conn, landing)
+    duplicates_before = conn.execute("select count(*) from raw.lms_statement_duplicates").fetchone()
+    write_statements(
+        landing / DAY1, [*first, statement(9, account("E1")), statement(2, account("E1"))]
+    )
+    result = load_statement_files(conn, landing)
+
+    lines = 8
+    assert _counts(result) == (1, 1, 6, 0)
+    assert sum((result.rows_loaded, result.rows_duplicate, result.rows_already_loaded)) == lines
+    assert duplicates_before == (1,)
+    assert conn.execute(
+        "select source_line, kept_source_line from raw.lms_statement_duplicates order by 1"
+    ).fetchall() == [(6, 1), (8, 2)]
+    assert [line for _, _, line in _kept(conn)] == [1, 2, 3, 4, 5, 7]
 
 
 def test_loading_in_small_groups_gives_the_same_result(tmp_path, warehouse):

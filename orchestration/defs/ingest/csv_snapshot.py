@@ -36,6 +36,7 @@ class LoadResult:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     rows_duplicate: int = 0
+    rows_already_loaded: int = 0  # lines of a re-delivered file that an earlier load took
     unchanged_files: int = 0
     extra_columns: tuple[str, ...] = ()
     sample_quarantine: list[dict] = field(default_factory=list)
@@ -47,6 +48,7 @@ class LoadResult:
             "rows_loaded": self.rows_loaded,
             "rows_quarantined": self.rows_quarantined,
             "rows_duplicate": self.rows_duplicate,
+            "rows_already_loaded": self.rows_already_loaded,
             "extra_columns_kept": ", ".join(self.extra_columns) or "none",
         }
 

@@ -134,8 +134,10 @@ def load_statement_files(
             staging.flush()
             _merge_group(conn, group, result)
             log(
-                f"statements: {done}/{len(pending)} new files, {result.rows_loaded:,} loaded, "
-                f"{result.rows_duplicate:,} duplicates, {result.rows_quarantined:,} quarantined"
+                f"statements: {done}/{len(pending)} new or changed files: "
+                f"{result.rows_loaded:,} lines loaded, {result.rows_duplicate:,} duplicates set "
+                f"aside, {result.rows_already_loaded:,} already loaded, "
+                f"{result.rows_quarantined:,} quarantined"
             )
             group, group_size = [], 0
     conn.execute("drop table if exists _statement_lines")
@@ -166,7 +168,12 @@ def load_statement_texts(
         raise
     finally:
         conn.execute("drop table if exists _statement_lines")
-    result.rows_loaded, result.rows_quarantined, result.rows_duplicate = counts[source]
+    (
+        result.rows_loaded,
+        result.rows_quarantined,
+        result.rows_duplicate,
+        result.rows_already_loaded,
+    ) = counts[source]
     return result
 
 
@@ -188,14 +195,15 @@ def _merge_group(
             conn,
             STATEMENTS_TABLE,
             [
-                (relative, sha256, path.stat().st_size, *counts[relative])
+                (relative, sha256, path.stat().st_size, *counts[relative][:3])
                 for relative, path, sha256 in group
             ],
         )
-        for loaded, quarantined, duplicate in counts.values():
+        for loaded, quarantined, duplicate, already in counts.values():
             result.rows_loaded += loaded
             result.rows_quarantined += quarantined
             result.rows_duplicate += duplicate
+            result.rows_already_loaded += already
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
@@ -204,17 +212,11 @@ def _merge_group(
 
 def _merge_staged(
     conn: duckdb.DuckDBPyConnection, names: list[str]
-) -> dict[str, tuple[int, int, int]]:
+) -> dict[str, tuple[int, int, int, int]]:
     """Validate, deduplicate and quarantine the staged lines of `names` (inside the caller's
-    transaction); returns (loaded, quarantined, duplicates) per source."""
+    transaction); returns (loaded, quarantined, duplicates, already loaded) per source."""
     conn.execute(_PARSE_SQL)
     conn.execute(_RANK_SQL)
-    # A reloaded file (changed bytes) re-presents lines already kept: those are no news.
-    conn.execute(
-        """
-        delete from _statement_candidates
-        where kept_source_file = source_file and kept_source_line = line_number"""
-    )
     conn.execute(
         f"delete from {QUARANTINE_TABLE} where source_table = ? and list_contains(?, source_file)",
         [STATEMENTS_TABLE, names],
@@ -280,23 +282,36 @@ def _merge_staged(
         from _statement_winners where is_new or replaces_kept
         order by source_file, line_number"""
     )
-    counts = dict.fromkeys(names, (0, 0, 0))
-    for name, loaded, quarantined, duplicate in conn.execute(
+    # What this load did with each source's lines, so that lines = loaded + duplicates +
+    # already loaded + quarantined ties out.
+    counts = dict.fromkeys(names, (0, 0, 0, 0))
+    for name, *line_counts in conn.execute(
         """
-        select source_file,
-               count(*) filter (where problem is null) as parsed,
-               count(*) filter (where problem is not null) as quarantined,
-               0
-        from _statement_parsed group by source_file"""
+        with parsed as (
+            select source_file, count(*) as lines,
+                   count(*) filter (where problem is not null) as quarantined
+            from _statement_parsed group by source_file
+        ),
+        candidates as (
+            select source_file, count(*) as candidates,
+                   count(*) filter (where rank_in_group > 1) as later_copies
+            from _statement_candidates group by source_file
+        ),
+        winners as (
+            select source_file,
+                   count(*) filter (where is_new or replaces_kept) as loaded,
+                   count(*) filter (where not is_new and not replaces_kept) as lost
+            from _statement_winners group by source_file
+        )
+        select parsed.source_file,
+               coalesce(winners.loaded, 0),
+               parsed.quarantined,
+               coalesce(candidates.later_copies, 0) + coalesce(winners.lost, 0),
+               parsed.lines - parsed.quarantined - coalesce(candidates.candidates, 0)
+        from parsed
+        left join candidates using (source_file)
+        left join winners using (source_file)"""
     ).fetchall():
-        counts[name] = (loaded, quarantined, duplicate)
-    for name, duplicate in conn.execute(
-        f"""
-        select source_file, count(*) from {STATEMENT_DUPLICATES_TABLE}
-        where list_contains(?, source_file) group by source_file""",
-        [names],
-    ).fetchall():
-        parsed, quarantined, _ = counts[name]
-        counts[name] = (parsed - duplicate, quarantined, duplicate)
+        counts[name] = tuple(line_counts)
     conn.execute("delete from _statement_lines")
     return counts

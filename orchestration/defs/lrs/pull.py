@@ -159,7 +159,8 @@ def pull_statements(
     sweep = cursor is not None and (last_sweep is None or pulled_at - last_sweep >= sweep_every)
     since = cursor - overlap if cursor and not sweep else None
     result = PullResult(lrs_url=lrs_url, since=since, cursor_before=cursor, sweep=sweep)
-    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # To the microsecond: every pull's batches are sources of their own, even two pulls a second.
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if sweep:
         log(
             f"LRS {lrs_url}: sweeping every statement it holds (the last sweep was "

@@ -9,9 +9,51 @@
         drop = baseline >= min_baseline_activity and activity < (1 - activity_drop_pct) * baseline
         drop_streak = previous drop_streak + 1 if drop else 0
     which needs a recursive CTE: each week's baseline depends on the previous week's drop.
+
+    Incremental by employee: an employee's walk is a function of their rows of
+    int_engagement_measures alone (measures, role and thresholds), so it is recomputed, whole,
+    only for employees whose rows changed since the last build, found by a fingerprint of those
+    rows kept beside them (`measures_fingerprint`). A late statement, an HRIS change or a new
+    complete week changes the rows it touches and no others; on the day a week completes that is
+    everyone. A change to this SQL, the macros or a model upstream makes the run a full refresh
+    (orchestration/defs/dbt/builds.py), so stored walks never outlive the rule that made them.
 -#}
-with recursive weekly as (
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='employee_id',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where employee_id not in (select employee_id from {{ ref('int_engagement_measures') }}){% endif %}"
+) }}
+
+with recursive all_weeks as (
     select * from {{ ref('int_engagement_measures') }}
+),
+
+fingerprints as (
+    select
+        employee_id,
+        md5(string_agg(cast(all_weeks as varchar), '|' order by week_index))
+            as measures_fingerprint
+    from all_weeks
+    group by employee_id
+),
+
+changed as (
+    select fingerprints.*
+    from fingerprints
+    {%- if is_incremental() %}
+        left join (
+            select distinct employee_id, measures_fingerprint from {{ this }}
+        ) as stored
+            on fingerprints.employee_id = stored.employee_id
+        where stored.measures_fingerprint is distinct from fingerprints.measures_fingerprint
+    {%- endif %}
+),
+
+weekly as (
+    select * from all_weeks
+    where employee_id in (select changed.employee_id from changed)
 ),
 
 measures as (
@@ -85,7 +127,9 @@ select
     end as activity_change_pct,
     measures.baseline_score,
     walk.is_drop,
-    walk.drop_streak
+    walk.drop_streak,
+    changed.measures_fingerprint
 from measures
 inner join walk
     on measures.employee_id = walk.employee_id and measures.week_index = walk.week_index
+inner join changed on measures.employee_id = changed.employee_id

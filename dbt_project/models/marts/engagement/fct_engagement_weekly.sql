@@ -3,4 +3,5 @@
     computes it is int_engagement_weekly, in the intermediate layer, so the tier rule
     (int_risk_signals) reads it without an intermediate model reading a mart.
 -#}
-select * from {{ ref('int_engagement_weekly') }}
+-- The fingerprint is the walk's bookkeeping, not engagement.
+select * exclude (measures_fingerprint) from {{ ref('int_engagement_weekly') }}
