@@ -39,16 +39,26 @@ fingerprints as (
     group by employee_id
 ),
 
+stored as (
+    -- The fingerprints the stored walks were computed from (none on a first or full build).
+    {% if is_incremental() -%}
+        select distinct
+            employee_id,
+            measures_fingerprint
+        from {{ this }}
+    {%- else -%}
+        select
+            cast(null as varchar) as employee_id,
+            cast(null as varchar) as measures_fingerprint
+        where false
+    {%- endif %}
+),
+
 changed as (
     select fingerprints.*
     from fingerprints
-    {%- if is_incremental() %}
-        left join (
-            select distinct employee_id, measures_fingerprint from {{ this }}
-        ) as stored
-            on fingerprints.employee_id = stored.employee_id
-        where stored.measures_fingerprint is distinct from fingerprints.measures_fingerprint
-    {%- endif %}
+    left join stored on fingerprints.employee_id = stored.employee_id
+    where stored.measures_fingerprint is distinct from fingerprints.measures_fingerprint
 ),
 
 weekly as (
