@@ -50,3 +50,36 @@ def test_an_edited_mart_or_threshold_seed_does_not(manifest):
     assert (
         changed(manifest, "nodes", "seed.retention_pipeline.role_thresholds", "checksum") == before
     )
+
+
+def test_the_engagement_walk_rebuilds_on_its_own_rule_not_on_its_inputs(manifest):
+    """int_engagement_weekly finds the employees whose rows changed by itself (fingerprints), so
+    a threshold edit needs no full refresh; an edit of the walk or its drop rule does."""
+    walk = "model.retention_pipeline.int_engagement_weekly"
+    before = stored_rows_fingerprint(manifest)
+    assert changed(manifest, "nodes", walk, "checksum") != before
+    assert changed(manifest, "macros", "macro.retention_pipeline.is_drop", "macro_sql") != before
+    measures = "model.retention_pipeline.int_engagement_measures"
+    assert measures in manifest["nodes"][walk]["depends_on"]["nodes"]
+    assert changed(manifest, "nodes", measures, "checksum") == before
+
+
+def test_only_the_newest_dbt_invocation_targets_are_kept(tmp_path):
+    """A daily schedule must not fill the disk with dbt target folders (about 9 MB each)."""
+    import os
+
+    from orchestration.defs.dbt.assets import prune_invocation_targets
+    from orchestration.defs.rebuild import DBT_STEP
+
+    for n in range(8):
+        folder = tmp_path / f"{DBT_STEP}-run{n}-abc"
+        folder.mkdir()
+        (folder / "manifest.json").write_text("{}")
+        os.utime(folder, (1_000_000 + n, 1_000_000 + n))
+    (tmp_path / "manifest.json").write_text("{}")  # the project's own: never touched
+    removed = prune_invocation_targets(tmp_path, keep=5)
+
+    assert sorted(p.name for p in removed) == [f"{DBT_STEP}-run{n}-abc" for n in range(3)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"{DBT_STEP}-run{n}-abc" for n in range(3, 8)] + ["manifest.json"]
+    )

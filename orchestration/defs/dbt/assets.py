@@ -1,6 +1,7 @@
 """Every dbt model, seed and test as Dagster assets and asset checks, downstream of raw assets."""
 
 import os
+import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         events = list(_with_row_counts(events, invocation.manifest, warehouse))
         with warehouse.get_connection() as conn:
             builds.record_build(conn, context.run_id, window.describe(), read)
+        prune_invocation_targets(Path(dbt_project.project_dir) / "target")
         # Every output carries the time of the whole build (one dbt invocation made them all).
         work = watch.metadata()
         for event in events:
@@ -107,6 +109,23 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             )
 
     return dbt_models
+
+
+KEEP_INVOCATION_TARGETS = 5
+
+
+def prune_invocation_targets(target_dir: Path, keep: int = KEEP_INVOCATION_TARGETS) -> list[Path]:
+    """dagster-dbt gives every dbt invocation its own target folder (about 9 MB: manifest,
+    compiled SQL, logs). Run daily they would fill the disk, so only the newest `keep` stay, for
+    looking into a recent build. Returns the folders removed."""
+    folders = sorted(
+        (p for p in target_dir.glob(f"{DBT_STEP}-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return folders[keep:]
 
 
 def _with_row_counts(

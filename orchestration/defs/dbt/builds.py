@@ -43,9 +43,16 @@ class Inputs:
     stored_rows: str
 
 
+# An incremental model with this `meta` key finds the rows to recompute by itself, from its
+# inputs (int_engagement_weekly's fingerprints): only its own SQL and macros must force a full
+# refresh, not what is upstream of it.
+FINDS_CHANGED_ROWS = "finds_changed_rows"
+
+
 def stored_rows_fingerprint(manifest: dict) -> str:
     """The incremental models and everything in the project upstream of them (models, seeds and
-    the macros they call), by content."""
+    the macros they call), by content; for a model that finds its changed rows by itself, only
+    the model and its macros."""
     nodes, macros = manifest["nodes"], manifest["macros"]
     todo = [
         uid
@@ -59,7 +66,8 @@ def stored_rows_fingerprint(manifest: dict) -> str:
         if uid in seen or uid not in nodes:
             continue
         seen.add(uid)
-        todo += nodes[uid]["depends_on"].get("nodes", [])
+        if not nodes[uid]["config"].get("meta", {}).get(FINDS_CHANGED_ROWS):
+            todo += nodes[uid]["depends_on"].get("nodes", [])
         used.update(nodes[uid]["depends_on"].get("macros", []))
     todo = list(used)
     while todo:

@@ -23,6 +23,7 @@
     incremental_strategy='delete+insert',
     unique_key='employee_id',
     on_schema_change='fail',
+    meta={'finds_changed_rows': true},
     pre_hook="{% if is_incremental() %}delete from {{ this }} where employee_id not in (select employee_id from {{ ref('int_engagement_measures') }}){% endif %}"
 ) }}
 
