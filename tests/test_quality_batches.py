@@ -102,3 +102,23 @@ def test_mostly_is_judged_on_the_whole_table(table, tmp_path):
     )
     assert run.batches == 9
     assert next(o for o in run.outcomes if "employee_id" in o.label).success
+
+
+def test_small_cell_suites_follow_the_dbt_var_min_cell_size(monkeypatch):
+    """The suites that check suppression use the same cell size as the marts: change the dbt var
+    and the checks follow, rather than blocking a publication built with another size."""
+    from orchestration.defs.dbt import vars as dbt_vars
+    from orchestration.defs.quality import suites
+
+    def metrics() -> dict[str, str]:
+        return {
+            s.name: s.table_metrics["unsuppressed_small_cells"]
+            for s in suites.load_suites()
+            if "unsuppressed_small_cells" in s.table_metrics
+        }
+
+    default = metrics()
+    assert len(default) == 2
+    assert all(sql.endswith("< 5)") for sql in default.values())
+    monkeypatch.setattr(dbt_vars, "dbt_vars", lambda: {"min_cell_size": 11})
+    assert all(sql.endswith("< 11)") for sql in metrics().values())

@@ -14,8 +14,9 @@ pipeline how to validate it at scale:
 - `absent_columns`: `skip` when the table may lack optional columns (raw extracts), so
   expectations on them are skipped and listed; `fail` (default) otherwise;
 - `table_metrics`: one-row aggregates computed in DuckDB (name -> SQL expression), for volume,
-  freshness and other whole-table facts. An expectation whose columns are all table metrics is
-  validated against that single row instead of the table's rows.
+  freshness and other whole-table facts; `{min_cell_size}` in one stands for the dbt var. An
+  expectation whose columns are all table metrics is validated against that single row instead
+  of the table's rows.
 - `changed_rows`: for tables that grow with the history, how to find the rows a run wrote
   (`watermark`, `filter`, optional `describe`), so a run validates those rows and not the
   whole table (see quality/scope.py).
@@ -30,6 +31,7 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.defs.dbt.vars import min_cell_size
 from orchestration.settings import PROJECT_ROOT
 
 SUITES_DIR = PROJECT_ROOT / "expectations" / "gx" / "expectations"
@@ -144,7 +146,10 @@ def load_suite(path: Path) -> Suite:
         raise SuiteError(f"{path}: meta.table must be schema.table, found {table!r}")
     default_severity = _severity(f"{path}: meta.severity", meta.get("severity", "error"))
     batch_key = tuple(meta.get("batch_key") or ())
-    metrics = dict(meta.get("table_metrics") or {})
+    metrics = {
+        name: sql.replace("{min_cell_size}", str(min_cell_size()))
+        for name, sql in (meta.get("table_metrics") or {}).items()
+    }
     columns = dict(meta.get("columns") or {})
     clash = sorted(set(metrics) & set(columns))
     if clash:

@@ -11,23 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 
 import duckdb
-import yaml
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.defs.dbt.vars import min_cell_size
 
 WAREHOUSE_SCHEMA = "marts"
 PUBLISHED_SCHEMA = "main"
 TIERS = (1, 2, 3)
-
-
-@cache
-def min_cell_size() -> int:
-    """The dbt var `min_cell_size` (dbt_project.yml), the one home of the small-cell rule."""
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    return int(project["vars"]["min_cell_size"])
 
 
 @dataclass(frozen=True)
