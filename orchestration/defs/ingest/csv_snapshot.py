@@ -163,24 +163,21 @@ def _parse(path: Path, extract: CsvExtract):
         except StopIteration:
             break
         except csv.Error as exc:
-            reason = f"unparsable CSV: {exc}"
-            if lines.spans_lines():
-                # A stray quote opened a field that swallowed the lines after it: only its own
-                # line is quarantined, and the lines it swallowed are read again as records.
-                reason += " (a quote opened on this line is not closed where it should be)"
-                quarantined.append(_quarantine(extract, start, reason, lines.take_first()))
-                reader = csv.reader(lines, strict=True)
-                continue
-            quarantined.append(_quarantine(extract, start, reason, lines.take()))
-            continue
-        if lines.spans_lines() and len(row) != len(header):
-            # The same stray quote, closed by another one further down.
-            reason = (
-                f"expected {len(header)} fields, found {len(row)} (a quote opened on this line "
-                "is not closed where it should be)"
-            )
+            row, broken = None, f"unparsable CSV: {exc}"
+        else:
+            broken = None
+            if lines.spans_lines() and len(row) != len(header):
+                broken = f"expected {len(header)} fields, found {len(row)}"
+        if broken and lines.spans_lines():
+            # A stray quote opened a field that swallowed the lines after it (to the end, or to
+            # another stray quote): only its own line is quarantined, and the lines it
+            # swallowed are read again as records.
+            reason = f"{broken} (a quote opened on this line is not closed where it should be)"
             quarantined.append(_quarantine(extract, start, reason, lines.take_first()))
             reader = csv.reader(lines, strict=True)
+            continue
+        if broken:
+            quarantined.append(_quarantine(extract, start, broken, lines.take()))
             continue
         raw_text = lines.take()
         if lines.undecodable:
