@@ -160,7 +160,7 @@ def pull_statements(
     since = cursor - overlap if cursor and not sweep else None
     result = PullResult(lrs_url=lrs_url, since=since, cursor_before=cursor, sweep=sweep)
     # To the microsecond: every pull's batches are sources of their own, even two pulls a second.
-    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    started = pulled_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if sweep:
         log(
             f"LRS {lrs_url}: sweeping every statement it holds (the last sweep was "
@@ -180,7 +180,7 @@ def pull_statements(
                 ensure_statement_tables(conn)
                 _remember_served(conn, lrs_url)
             source = f"{source_prefix(lrs_url)}#pull={started},batch={len(result.sources) + 1}"
-            _load_batch(conn, lrs_url, source, batch, result)
+            _load_batch(conn, source, batch, result)
             result.sources.append(source)
             batch.clear()
             log(
@@ -236,7 +236,6 @@ def pull_statements(
 
 def _load_batch(
     conn: duckdb.DuckDBPyConnection,
-    lrs_url: str,
     source: str,
     statements: list[dict],
     result: PullResult,
@@ -251,7 +250,7 @@ def _load_batch(
         else:
             others.append(statement)
     result.already_loaded += len(statements) - len(by_id) - len(others)
-    seen = _already_from(conn, lrs_url, list(by_id))
+    seen = _already_from(conn, list(by_id))
     result.already_loaded += len(seen)
     texts = [
         json.dumps(statement, ensure_ascii=False, separators=(",", ":"))
@@ -289,7 +288,7 @@ def _remember_served(conn: duckdb.DuckDBPyConnection, lrs_url: str) -> None:
     )
 
 
-def _already_from(conn: duckdb.DuckDBPyConnection, lrs_url: str, ids: list[str]) -> set[str]:
+def _already_from(conn: duckdb.DuckDBPyConnection, ids: list[str]) -> set[str]:
     """Ids of `ids` this LRS served before (see _remember_served)."""
     if not ids:
         return set()
