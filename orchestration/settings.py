@@ -70,6 +70,11 @@ class LrsSettings:
         )
 
 
+DEFAULT_QUALITY_BATCH_ROWS = 500_000
+# DuckDB's share while a suite runs: its buffer pool would otherwise keep every column it read.
+DEFAULT_QUALITY_MEMORY_LIMIT = "1GB"
+
+
 @dataclass(frozen=True)
 class QualitySettings:
     """How the expectation suites run (PIPELINE_QUALITY_*, PIPELINE_FULL_VALIDATION_DAYS)."""
@@ -77,8 +82,8 @@ class QualitySettings:
     # Suites over the statement tables validate the rows a run wrote, and the whole table at
     # least this often (0: every run).
     full_validation_days: int = 7
-    batch_rows: int = 500_000  # rows read into pandas and validated at a time
-    memory_limit: str = "1GB"  # DuckDB's limit while it feeds GX batches
+    batch_rows: int = DEFAULT_QUALITY_BATCH_ROWS  # rows read into pandas and validated at a time
+    memory_limit: str = DEFAULT_QUALITY_MEMORY_LIMIT  # DuckDB's limit while it feeds GX batches
     data_docs_dir: Path | None = None  # None: data_docs/ beside the warehouse
 
     @classmethod
@@ -86,8 +91,12 @@ class QualitySettings:
         docs = env.get("PIPELINE_DATA_DOCS_DIR") or ""
         return cls(
             full_validation_days=_number(env, "PIPELINE_FULL_VALIDATION_DAYS", 7, int, minimum=0),
-            batch_rows=_number(env, "PIPELINE_QUALITY_BATCH_ROWS", 500_000, int, minimum=1),
-            memory_limit=_memory(env, "PIPELINE_QUALITY_MEMORY_LIMIT", "1GB"),
+            batch_rows=_number(
+                env, "PIPELINE_QUALITY_BATCH_ROWS", DEFAULT_QUALITY_BATCH_ROWS, int, minimum=1
+            ),
+            memory_limit=_memory(
+                env, "PIPELINE_QUALITY_MEMORY_LIMIT", DEFAULT_QUALITY_MEMORY_LIMIT
+            ),
             data_docs_dir=Path(docs).expanduser().resolve() if docs else None,
         )
 

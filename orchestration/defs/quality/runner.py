@@ -50,10 +50,7 @@ from orchestration.defs.quality.results import (
     _plain,
 )
 from orchestration.defs.quality.suites import Suite
-
-DEFAULT_BATCH_ROWS = 500_000
-# DuckDB's share while a suite runs: its buffer pool would otherwise keep every column it read.
-DEFAULT_MEMORY_LIMIT = "1GB"
+from orchestration.settings import DEFAULT_QUALITY_BATCH_ROWS, DEFAULT_QUALITY_MEMORY_LIMIT
 
 
 def validate_suite(
@@ -63,8 +60,8 @@ def validate_suite(
     as_of: date,
     docs_dir: Path | None = None,
     run_name: str = "manual",
-    batch_rows: int = DEFAULT_BATCH_ROWS,
-    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+    batch_rows: int = DEFAULT_QUALITY_BATCH_ROWS,
+    memory_limit: str | None = DEFAULT_QUALITY_MEMORY_LIMIT,
     restore_memory_limit: str | None = None,
     rows_filter: str | None = None,
 ) -> SuiteRun:
