@@ -180,17 +180,24 @@ def test_extract_half_the_size_of_recent_loads_is_an_error(planted):
     assert found["observed"] == pytest.approx(15 / 40)
 
 
-def test_statement_with_an_unknown_verb_is_only_a_warning_with_its_verb(planted):
-    # fct_learning_activity may be a view or a table: replace it by a table either way.
-    path = planted(
-        "create table marts.planted as select * replace ("
-        "case when statement_id = (select min(statement_id) from marts.fct_learning_activity) "
-        "then 'http://example.com/verbs/frobnicated' else verb_id end as verb_id, "
-        "case when statement_id = (select min(statement_id) from marts.fct_learning_activity) "
-        "then false else is_known_verb end as is_known_verb) from marts.fct_learning_activity",
+def planted_activity(planted, replaced: str):
+    """A copy of the warehouse whose fct_learning_activity has columns `replaced` (a
+    `select * replace (...)` list). It may be a view or a table: it becomes a table either way."""
+    return planted(
+        f"create table marts.planted as select * replace ({replaced}) "
+        "from marts.fct_learning_activity",
         "drop view if exists marts.fct_learning_activity",
         "drop table if exists marts.fct_learning_activity",
         "alter table marts.planted rename to fct_learning_activity",
+    )
+
+
+def test_statement_with_an_unknown_verb_is_only_a_warning_with_its_verb(planted):
+    first = "statement_id = (select min(statement_id) from marts.fct_learning_activity)"
+    path = planted_activity(
+        planted,
+        f"case when {first} then 'http://example.com/verbs/frobnicated' else verb_id end "
+        f"as verb_id, case when {first} then false else is_known_verb end as is_known_verb",
     )
     run = validate(path, "marts.fct_learning_activity")
     found = failed(run)["expect_column_values_to_be_in_set(is_known_verb)"]
@@ -199,13 +206,8 @@ def test_statement_with_an_unknown_verb_is_only_a_warning_with_its_verb(planted)
 
 
 def test_statement_resolved_to_an_unknown_employee_is_an_error(planted):
-    # fct_learning_activity may be a view or a table: replace it by a table either way.
-    path = planted(
-        "create table marts.planted as select * replace (case when employee_id = 'E3' "
-        "then 'GHOST' else employee_id end as employee_id) from marts.fct_learning_activity",
-        "drop view if exists marts.fct_learning_activity",
-        "drop table if exists marts.fct_learning_activity",
-        "alter table marts.planted rename to fct_learning_activity",
+    path = planted_activity(
+        planted, "case when employee_id = 'E3' then 'GHOST' else employee_id end as employee_id"
     )
     run = validate(path, "marts.fct_learning_activity")
     found = failed(run)["expect_column_values_to_be_in_set(employee_in_dim)"]
