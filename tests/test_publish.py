@@ -33,20 +33,17 @@ pytestmark = pytest.mark.pipeline
 DUCKDB_1_0_STORAGE = 64
 
 # A second process: reads the publication every few milliseconds and notes, each time, whether
-# another process held a lock on the warehouse file (F_GETLK asks without taking a lock).
+# another process held a lock on the warehouse file (warehouse_holder asks without taking it).
 READER = textwrap.dedent(
     """
-    import fcntl, json, os, struct, sys, time
+    import json, os, sys, time
+    from pathlib import Path
     import duckdb
+    from orchestration.defs.resources import warehouse_holder
     publication, warehouse, stop, out = sys.argv[1:5]
     observations = []
     while not os.path.exists(stop):
-        busy = False
-        if os.path.exists(warehouse):
-            with open(warehouse, "rb") as handle:
-                query = struct.pack("hhqqixxxx", fcntl.F_WRLCK, 0, 0, 0, 0)
-                answer = fcntl.fcntl(handle.fileno(), fcntl.F_GETLK, query)
-                busy = struct.unpack("hhqqixxxx", answer)[0] != fcntl.F_UNLCK
+        busy = warehouse_holder(Path(warehouse)) is not None
         try:
             conn = duckdb.connect(publication, read_only=True)
             rows = conn.execute("select count(*) from fct_engagement_weekly").fetchone()[0]
