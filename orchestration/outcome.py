@@ -8,6 +8,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
@@ -32,11 +33,11 @@ class RunOutcome:
     def success(self) -> bool:
         return self.result.success
 
-    @property
+    @cached_property
     def failures(self) -> list[str]:
         return failures(self.result)
 
-    @property
+    @cached_property
     def published(self) -> bool:
         return any(
             event.event_type_value == "ASSET_MATERIALIZATION"
