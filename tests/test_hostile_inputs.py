@@ -354,6 +354,7 @@ def test_a_failed_step_is_summarized_by_its_cause_not_by_dagsters_wrapper(tmp_pa
     assert not result.success
     (line,) = [f for f in failures(result) if "raw__hris_workers" in f]
     assert "ExtractContractError: " in line and str(path) in line
+    assert line.count("ExtractContractError") == 1  # named once, not module path and all
     assert "missing required column(s) work_email" in line
     assert "DagsterExecutionStepExecutionError" not in line
 

@@ -1,5 +1,6 @@
 """Alerts for failed runs: a run-failure sensor for scheduled runs, and a helper for the CLI."""
 
+import re
 from collections.abc import Callable
 
 import dagster as dg
@@ -18,9 +19,11 @@ def step_failure_line(event: dg.DagsterEvent) -> str:
     while error.cause is not None and error.cls_name.startswith("Dagster"):
         error = error.cause
     message = (error.message.strip().splitlines() or [""])[0]
-    if not message.startswith(f"{error.cls_name}:"):
-        message = f"{error.cls_name}: {message}"
-    return f"step {event.step_key}: {message}"
+    # The serialized message may already open with the (qualified) class name: name it once.
+    named = re.match(rf"(?:[\w.]+\.)?{re.escape(error.cls_name)}: ", message)
+    if named:
+        message = message[named.end() :]
+    return f"step {event.step_key}: {error.cls_name}: {message}"
 
 
 def run_failure_alert(
