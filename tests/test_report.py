@@ -1,5 +1,5 @@
 """The retention report: written after each publication, self-contained, faithful to the published
-marts, honest about small cells, and the same charts on the mart assets in the Dagster UI."""
+marts, honest about small cells, and the same charts on the report asset in the Dagster UI."""
 
 from __future__ import annotations
 
@@ -46,13 +46,6 @@ CHART_SECTIONS = [
     "matched_retention_forest",
     "tier_backtest_lift",
 ]
-MART_CHARTS = {
-    "marts/mart_survival_curves": {"chart_survival_by_completer", "chart_survival_by_job_family"},
-    "marts/fct_risk_tiers": {"chart_weekly_tiers_by_department"},
-    "marts/fct_retention_outcomes": {"chart_retention_12m_heatmap"},
-    "marts/mart_matched_retention": {"chart_matched_retention_forest"},
-    "marts/mart_tier_backtest": {"chart_tier_backtest_lift"},
-}
 # A department name as a hostile or careless HRIS admin might type it: markup, a table pipe, a
 # Markdown link and dollar signs (TeX to matplotlib). It must show as text everywhere.
 HOSTILE_DEPARTMENT = 'R&D <script>alert("x")</script> | $5 & $6 [link](http://example.invalid)'
@@ -341,19 +334,17 @@ def test_the_report_asset_carries_its_charts_and_path(company):
     assert "checks evaluated" in metadata["data_quality"].value
 
 
-def test_marts_carry_their_charts_as_metadata(company):
-    metadata = {
-        e.asset_key.to_user_string(): e.materialization.metadata
+def test_charts_are_drawn_on_the_report_side_only(company):
+    """The layers flow one way: the dbt step records dbt's results and row counts; every chart
+    is the report's (docs/report.md#in-the-dagster-ui)."""
+    charted = {
+        e.asset_key.to_user_string()
         for e in company.result.get_asset_materialization_events()
+        if any(key.startswith("chart_") for key in e.materialization.metadata)
     }
-    for asset, expected in MART_CHARTS.items():
-        found = {key for key in metadata[asset] if key.startswith("chart_")}
-        assert found == expected, asset
-        for key in found:
-            assert "![" in metadata[asset][key].value
-            assert "](data:image/png;base64," in metadata[asset][key].value
-        assert sum(len(metadata[asset][key].value) for key in found) < METADATA_LIMIT
-    assert not [k for k in metadata["marts/dim_employee"] if k.startswith("chart_")]
+    assert charted == {"retention_report"}
+    dbt_step = (ROOT / "orchestration/defs/dbt/assets.py").read_text()
+    assert "report" not in re.findall(r"^from orchestration\.defs\.(\w+)", dbt_step, re.M)
 
 
 def test_chromium_opens_the_report_from_disk(company):
@@ -391,8 +382,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_the_dagster_ui_shows_a_mart_chart(company):
-    """dagster-webserver on the run's instance: the mart's chart metadata opens as a picture."""
+def test_the_dagster_ui_shows_a_report_chart(company):
+    """dagster-webserver on the run's instance: the report's chart metadata opens as a picture."""
     from dagster_graphql import DagsterGraphQLClient
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
@@ -440,7 +431,7 @@ def test_the_dagster_ui_shows_a_mart_chart(company):
                 args=CHROMIUM_ARGS,
             )
             ui = browser.new_page(viewport={"width": 1400, "height": 1000})
-            ui.goto(f"http://127.0.0.1:{port}/assets/marts/mart_tier_backtest")
+            ui.goto(f"http://127.0.0.1:{port}/assets/retention_report")
             skip = ui.get_by_role("button", name="Skip")  # the first-visit community dialog
             with contextlib.suppress(PlaywrightTimeout):
                 skip.click(timeout=8000)
@@ -451,7 +442,7 @@ def test_the_dagster_ui_shows_a_mart_chart(company):
             image = ui.locator('img[src^="data:image/png;base64,"]').first
             expect(image).to_be_visible(timeout=15000)
             width = image.evaluate("i => i.complete && i.naturalWidth")
-            ui.screenshot(path=ARTIFACTS / "ui-mart-chart.png")
+            ui.screenshot(path=ARTIFACTS / "ui-report-chart.png")
             browser.close()
         assert width and width > 0
     finally:
@@ -464,7 +455,7 @@ def test_the_dagster_ui_shows_a_mart_chart(company):
 
 def test_names_from_the_extracts_are_text_in_the_report_and_the_ui(company):
     """The hostile department reaches the report's tables escaped, never as markup, and the
-    mart chart's Markdown in the Dagster UI escapes it too."""
+    report chart's Markdown in the Dagster UI escapes it too."""
     assert escape(HOSTILE_DEPARTMENT) in company.html
     assert "<script" not in company.html and "example.invalid" not in re.findall(
         r'(?:href|src)="([^"]*)"', company.html
@@ -472,7 +463,7 @@ def test_names_from_the_extracts_are_text_in_the_report_and_the_ui(company):
     (tiers,) = [
         e.materialization.metadata["chart_weekly_tiers_by_department"].value
         for e in company.result.get_asset_materialization_events()
-        if e.asset_key == dg.AssetKey(["marts", "fct_risk_tiers"])
+        if e.asset_key == dg.AssetKey("retention_report")
     ]
     assert md.text(HOSTILE_DEPARTMENT) in tiers
     assert not re.search(r"(?<!\\)<script", tiers) and "](http://example.invalid)" not in tiers

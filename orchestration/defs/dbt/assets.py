@@ -131,8 +131,6 @@ def prune_invocation_targets(target_dir: Path, keep: int = KEEP_INVOCATION_TARGE
 def _with_row_counts(
     events: Iterable[Any], manifest: Mapping[str, Any], warehouse: DuckDBResource
 ) -> Iterator[Any]:
-    from orchestration.defs.report.charts import mart_chart_metadata
-
     nodes = manifest["nodes"]
     with warehouse.get_connection() as conn:
         for event in events:
@@ -152,9 +150,6 @@ def _with_row_counts(
                         f'from "{node["schema"]}"."{node["alias"]}"'
                     ).fetchone()
                     metadata |= dict(zip(counts, values, strict=True))
-                if node["schema"] == "marts":
-                    # A mart's charts (the retention report's pictures) show on its asset page.
-                    metadata |= mart_chart_metadata(conn, node["alias"])
                 event = event.with_metadata(metadata)
             yield event
 
