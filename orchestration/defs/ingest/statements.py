@@ -178,9 +178,11 @@ def load_statement_texts(
 
 
 _SQL_DIR = Path(__file__).parent / "sql"
-# Validation and ranking are set-based SQL, kept beside this module as .sql files.
+# Validation, ranking, the merge and its counts are set-based SQL, kept beside this module.
 _PARSE_SQL = (_SQL_DIR / "statements_parse.sql").read_text(encoding="utf-8")
 _RANK_SQL = (_SQL_DIR / "statements_rank.sql").read_text(encoding="utf-8")
+_MERGE_SQL = (_SQL_DIR / "statements_merge.sql").read_text(encoding="utf-8")
+_COUNTS_SQL = (_SQL_DIR / "statements_counts.sql").read_text(encoding="utf-8")
 
 
 def _merge_group(
@@ -221,97 +223,9 @@ def _merge_staged(
         f"delete from {QUARANTINE_TABLE} where source_table = ? and list_contains(?, source_file)",
         [STATEMENTS_TABLE, names],
     )
-    conn.execute(
-        f"""
-        insert into {QUARANTINE_TABLE}
-            (source_table, source_file, line_number, reason, raw_text)
-        select '{STATEMENTS_TABLE}', source_file, line_number, problem, line
-        from _statement_parsed where problem is not null"""
-    )
-    # The winner of each id in this group: it replaces a kept statement only when it was
-    # stored earlier (first `stored` wins), otherwise it is a duplicate of the kept one.
-    conn.execute(
-        """
-        create or replace temp table _statement_winners as
-        select *,
-            kept_source_file is null as is_new,
-            kept_source_file is not null and stored_at < kept_stored_at as replaces_kept
-        from _statement_candidates where rank_in_group = 1"""
-    )
-    conn.execute(
-        f"""
-        insert into {STATEMENT_DUPLICATES_TABLE}
-            (statement_id, stored_at, source_file, source_line,
-             kept_source_file, kept_source_line, raw_text)
-        -- later copies inside this group
-        select c.statement_id, c.stored_at, c.source_file, c.line_number,
-               coalesce(case when w.replaces_kept or w.is_new then w.source_file end,
-                        w.kept_source_file),
-               coalesce(case when w.replaces_kept or w.is_new then w.line_number end,
-                        w.kept_source_line),
-               c.line
-        from _statement_candidates as c
-        join _statement_winners as w using (statement_id)
-        where c.rank_in_group > 1
-        union all
-        -- group winners that lost to an already kept statement
-        select statement_id, stored_at, source_file, line_number,
-               kept_source_file, kept_source_line, line
-        from _statement_winners where not is_new and not replaces_kept
-        union all
-        -- kept statements displaced by an earlier-stored copy
-        select k.statement_id, k.stored_at, k.source_file, k.source_line,
-               w.source_file, w.line_number, k.payload::varchar
-        from {STATEMENTS_TABLE} as k
-        join _statement_winners as w using (statement_id)
-        where w.replaces_kept"""
-    )
-    conn.execute(
-        f"""
-        delete from {STATEMENTS_TABLE}
-        where statement_id in (select statement_id from _statement_winners where replaces_kept)
-        """
-    )
-    conn.execute(
-        f"""
-        insert into {STATEMENTS_TABLE}
-            (statement_id, stored_at, timestamp_at, payload, id_assigned, stored_assigned,
-             source_file, source_line, voids_statement_id)
-        select statement_id, stored_at, timestamp_at, j, id_assigned, stored_assigned,
-               source_file, line_number, voids_statement_id
-        from _statement_winners where is_new or replaces_kept
-        order by source_file, line_number"""
-    )
-    # What this load did with each source's lines, so that lines = loaded + duplicates +
-    # already loaded + quarantined ties out.
+    conn.execute(_MERGE_SQL)
     counts = dict.fromkeys(names, (0, 0, 0, 0))
-    for name, *line_counts in conn.execute(
-        """
-        with parsed as (
-            select source_file, count(*) as lines,
-                   count(*) filter (where problem is not null) as quarantined
-            from _statement_parsed group by source_file
-        ),
-        candidates as (
-            select source_file, count(*) as candidates,
-                   count(*) filter (where rank_in_group > 1) as later_copies
-            from _statement_candidates group by source_file
-        ),
-        winners as (
-            select source_file,
-                   count(*) filter (where is_new or replaces_kept) as loaded,
-                   count(*) filter (where not is_new and not replaces_kept) as lost
-            from _statement_winners group by source_file
-        )
-        select parsed.source_file,
-               coalesce(winners.loaded, 0),
-               parsed.quarantined,
-               coalesce(candidates.later_copies, 0) + coalesce(winners.lost, 0),
-               parsed.lines - parsed.quarantined - coalesce(candidates.candidates, 0)
-        from parsed
-        left join candidates using (source_file)
-        left join winners using (source_file)"""
-    ).fetchall():
+    for name, *line_counts in conn.execute(_COUNTS_SQL).fetchall():
         counts[name] = tuple(line_counts)
     conn.execute("delete from _statement_lines")
     return counts
