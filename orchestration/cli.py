@@ -191,7 +191,7 @@ def _run(settings: PipelineSettings, window: Window | None, timings: Path | None
 
 
 def _publication_summary(settings: PipelineSettings, *, published_now: bool) -> str:
-    from orchestration.defs.publish.writer import read_manifest
+    from orchestration.defs.publication import read_manifest
 
     manifest = read_manifest(settings.publish_dir)
     if manifest is None:

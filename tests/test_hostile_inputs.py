@@ -430,7 +430,7 @@ def test_self_managers_and_management_cycles_are_a_warning_naming_them(tmp_path)
 def test_a_report_that_cannot_be_drawn_is_marked_stale_beside_the_new_publication(
     tmp_path, monkeypatch
 ):
-    from orchestration.defs.publish.writer import read_manifest
+    from orchestration.defs.publication import read_manifest
     from orchestration.defs.report import charts
     from orchestration.defs.report.assets import report_path
 

@@ -18,7 +18,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.dbt import builds
 from orchestration.defs.dbt.project import dbt_executable, dbt_project, ensure_manifest
-from orchestration.defs.publish.writer import read_manifest
+from orchestration.defs.publication import read_manifest
 from orchestration.defs.rebuild import DBT_STEP, RebuildDays, Window, WindowError, resolve
 from orchestration.defs.resources import WAREHOUSE_POOL
 from orchestration.defs.timing import Stopwatch

@@ -26,11 +26,10 @@ from pathlib import Path
 
 import duckdb
 
-DUCKDB_FILE = "analytics.duckdb"
+from orchestration.defs.publication import DUCKDB_FILE, INFO_TABLE, MANIFEST
+
 PARQUET_LINK = "parquet"
 PARQUET_VERSIONS = "parquet_versions"
-MANIFEST = "publication.json"
-INFO_TABLE = "publication_info"
 # Oldest storage format still read by DuckDB 1.0 and 1.1, which many BI drivers bundle.
 STORAGE_VERSION = "v1.0.0"
 KEEP_VERSIONS = 3
@@ -159,8 +158,3 @@ def _fsync(path: Path) -> None:
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def read_manifest(publish_dir: Path) -> dict | None:
-    path = publish_dir / MANIFEST
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

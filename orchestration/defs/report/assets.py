@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.publish.writer import DUCKDB_FILE, INFO_TABLE, read_manifest
+from orchestration.defs.publication import DUCKDB_FILE, INFO_TABLE, read_manifest
 from orchestration.defs.report import data, page
 from orchestration.defs.report.quality import QualityStatus, run_quality
 from orchestration.defs.resources import WAREHOUSE_POOL
