@@ -268,10 +268,19 @@ def _late_file(settings, ids_from=None) -> tuple[str, str]:
 
 def test_late_and_voiding_statements_reach_the_days_they_belong_to(built, late_file_full_build):
     settings, _ = built
+    tier_inputs = "select distinct employee_id, inputs_fingerprint from intermediate.int_risk_tiers"
+    before = set(query(settings, tier_inputs))
     late_id, voided_id = _late_file(settings)
     assert run_pipeline(settings, day=LAST_DAY.isoformat()).success
     _, reasons = last_queue(settings)
     assert {"new_statements", "voided", "window"} <= set(reasons)
+    # The tier rule ran again for the one employee whose old weeks changed, no one else.
+    (employee,) = query(
+        settings,
+        "select employee_id from intermediate.int_learning_activity where statement_id = ?",
+        [late_id],
+    )[0]
+    assert {e for e, _ in set(query(settings, tier_inputs)) - before} == {employee}
     facts = {
         sid
         for (sid,) in query(

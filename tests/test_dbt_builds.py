@@ -64,6 +64,23 @@ def test_the_engagement_walk_rebuilds_on_its_own_rule_not_on_its_inputs(manifest
     assert changed(manifest, "nodes", measures, "checksum") == before
 
 
+def test_the_tier_rule_rebuilds_on_its_rule_and_the_views_it_reads_not_on_its_inputs(manifest):
+    """int_risk_tiers finds its changed employees by itself (int_risk_inputs): an edit of the
+    rule, or of the signals view it reads, rebuilds it whole; an edit of a table upstream
+    (milestones) changes its rows and so the fingerprints, and needs no full refresh."""
+    before = stored_rows_fingerprint(manifest)
+    tiers, signals = (
+        "model.retention_pipeline.int_risk_tiers",
+        "model.retention_pipeline.int_risk_signals",
+    )
+    assert signals in manifest["nodes"][tiers]["depends_on"]["nodes"]
+    assert changed(manifest, "nodes", tiers, "checksum") != before
+    assert changed(manifest, "nodes", signals, "checksum") != before
+    milestones = "model.retention_pipeline.int_milestones"
+    assert milestones in manifest["nodes"][signals]["depends_on"]["nodes"]
+    assert changed(manifest, "nodes", milestones, "checksum") == before
+
+
 def test_only_the_newest_dbt_invocation_targets_are_kept(tmp_path):
     """A daily schedule must not fill the disk with dbt target folders (about 9 MB each)."""
     import os

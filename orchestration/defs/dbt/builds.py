@@ -43,31 +43,38 @@ class Inputs:
     stored_rows: str
 
 
-# An incremental model with this `meta` key finds the rows to recompute by itself, from its
-# inputs (int_engagement_weekly's fingerprints): only its own SQL and macros must force a full
-# refresh, not what is upstream of it.
+# An incremental model with this `meta` key finds the rows to recompute by itself, from a
+# fingerprint of its inputs' rows (int_engagement_weekly, int_risk_tiers): only its rule must
+# force a full refresh, that is its own SQL, the views it reads (int_risk_signals) and their
+# macros, not the tables upstream of it, whose changed rows change the fingerprint.
 FINDS_CHANGED_ROWS = "finds_changed_rows"
 
 
 def stored_rows_fingerprint(manifest: dict) -> str:
     """The incremental models and everything in the project upstream of them (models, seeds and
     the macros they call), by content; for a model that finds its changed rows by itself, only
-    the model and its macros."""
+    the model, the views upstream of it through views, and their macros."""
     nodes, macros = manifest["nodes"], manifest["macros"]
+
+    def is_view(uid: str) -> bool:
+        return uid in nodes and nodes[uid]["config"].get("materialized") == "view"
+
+    # (node, whether only its rule counts: reached from a model that finds its changed rows)
     todo = [
-        uid
+        (uid, False)
         for uid, node in nodes.items()
         if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
     ]
-    seen: set[str] = set()
+    seen: set[tuple[str, bool]] = set()
     used: set[str] = set()
     while todo:
-        uid = todo.pop()
-        if uid in seen or uid not in nodes:
+        uid, rule_only = todo.pop()
+        if (uid, rule_only) in seen or uid not in nodes:
             continue
-        seen.add(uid)
-        if not nodes[uid]["config"].get("meta", {}).get(FINDS_CHANGED_ROWS):
-            todo += nodes[uid]["depends_on"].get("nodes", [])
+        seen.add((uid, rule_only))
+        rule_only = rule_only or bool(nodes[uid]["config"].get("meta", {}).get(FINDS_CHANGED_ROWS))
+        upstream = nodes[uid]["depends_on"].get("nodes", [])
+        todo += [(up, rule_only) for up in upstream if not rule_only or is_view(up)]
         used.update(nodes[uid]["depends_on"].get("macros", []))
     todo = list(used)
     while todo:
@@ -78,7 +85,7 @@ def stored_rows_fingerprint(manifest: dict) -> str:
                     used.add(called)
                     todo.append(called)
     digest = hashlib.sha256()
-    for uid in sorted(seen):
+    for uid in sorted({uid for uid, _ in seen}):
         digest.update(f"{uid}:{nodes[uid]['checksum']['checksum']}\n".encode())
     for uid in sorted(u for u in used if u in macros):
         digest.update(f"{uid}:{macros[uid]['macro_sql']}\n".encode())

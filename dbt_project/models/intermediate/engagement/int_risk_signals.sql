@@ -1,7 +1,12 @@
 {#-
     The signals of the 3-tier rule (docs/intervention-tiers.md#signals) for each employee-week,
     evaluated at the week's end.
+
+    A view: int_risk_tiers reads it for the employees whose inputs changed (int_risk_inputs)
+    only, so a day's run does not evaluate every employee's history.
 -#}
+{{ config(materialized='view') }}
+
 with engagement as (
     select * from {{ ref('int_engagement_weekly') }}
 ),

@@ -3,5 +3,7 @@
     computes it is int_engagement_weekly, in the intermediate layer, so the tier rule
     (int_risk_signals) reads it without an intermediate model reading a mart.
 -#}
+{{ config(materialized='view') }}
+
 -- The fingerprint is the walk's bookkeeping, not engagement.
 select * exclude (measures_fingerprint) from {{ ref('int_engagement_weekly') }}
