@@ -10,7 +10,8 @@ MONTHS    ?= 24
 SEED      ?= 7
 LANDING   ?= data/landing
 
-.PHONY: setup demo generate run dev test test-fast lint format clean chromium bench bench-small bench-lrs
+.PHONY: setup demo generate run dev test test-fast test-bi lint format clean chromium superset bi \
+	bench bench-small bench-lrs
 
 setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -55,12 +56,37 @@ chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup lint chromium
+test: setup lint chromium superset
 	$(BIN)/pytest
 
 # The tests that run no pipeline, no service and no browser: a couple of minutes.
 test-fast: setup
 	$(BIN)/pytest -m "not pipeline and not ui"
+
+# Superset on the publication (docs/bi-tools.md#superset), in its own virtualenv: its pins must
+# not constrain the pipeline's. `make bi` after `make demo` serves it on 127.0.0.1:$(BI_PORT).
+SUPERSET_VENV := .cache/superset-venv
+export SUPERSET_HOME ?= $(CURDIR)/data/superset
+export SUPERSET_CONFIG_PATH := $(CURDIR)/bi/superset/superset_config.py
+PUBLISH_DIR ?= data/published
+BI_PORT ?= 8088
+
+superset: $(SUPERSET_VENV)/.installed
+
+$(SUPERSET_VENV)/.installed: bi/superset/requirements.txt
+	$(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/pip install --quiet --upgrade pip uv
+	$(SUPERSET_VENV)/bin/uv pip install --quiet --python $(SUPERSET_VENV)/bin/python \
+		-r bi/superset/requirements.txt
+	@touch $@
+
+bi: superset
+	$(SUPERSET_VENV)/bin/python bi/superset/provision.py --publish-dir $(PUBLISH_DIR) --demo-manager
+	@echo "Superset: http://127.0.0.1:$(BI_PORT) (user admin; passwords in $(SUPERSET_HOME))"
+	FLASK_APP=superset $(SUPERSET_VENV)/bin/superset run -h 127.0.0.1 -p $(BI_PORT) --with-threads
+
+test-bi: setup chromium superset
+	$(BIN)/pytest tests/test_superset.py
 
 # Issue 8's benchmark, outside the test suite: ~1M and ~10M statements, each as a full build, an
 # incremental day and the hand-tuned floor (benchmarks/floor.sql). About 40 min on 2 cores, and
