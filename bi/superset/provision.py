@@ -4,7 +4,7 @@ managers (docs/bi-tools.md#superset). Idempotent: run it again after editing the
 
 Run with the Python of Superset's own virtualenv (`make bi` does):
 
-    .cache/superset-venv/bin/python bi/superset/provision.py --publish-dir data/publish \
+    .cache/superset-venv/bin/python bi/superset/provision.py --publish-dir data/published \
         --manager E00042
 
 Superset reads `<publish dir>/analytics.duckdb` read-only, never the warehouse.
@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import secrets
 import sys
+import warnings
 from pathlib import Path
 
 import yaml
@@ -72,6 +74,9 @@ def provision(publish_dir: Path, home: Path, admin_password: str, managers: dict
     from superset.app import create_app
 
     app = create_app()
+    # Superset and SQLAlchemy warn about their own internals on every import: keep errors only.
+    warnings.filterwarnings("ignore")
+    logging.getLogger().setLevel(logging.ERROR)
     with app.app_context():
         # Superset's models can be imported only once the app exists.
         from superset import db, security_manager
@@ -169,7 +174,7 @@ def _busiest_manager(database: Path) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--publish-dir", default=os.environ.get("PIPELINE_PUBLISH_DIR", "data/publish")
+        "--publish-dir", default=os.environ.get("PIPELINE_PUBLISH_DIR", "data/published")
     )
     parser.add_argument(
         "--manager",

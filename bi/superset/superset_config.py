@@ -43,6 +43,9 @@ EXPLORE_FORM_DATA_CACHE_CONFIG = _CACHE
 # The REST API for roles and users (used by provisioning and the tests).
 FAB_ADD_SECURITY_API = True
 
+# Warnings and errors only: Superset logs every request and migration at INFO.
+LOG_LEVEL = "WARNING"
+
 # Served on 127.0.0.1 only by `make bi`; put it behind your SSO proxy to share it (README).
 WTF_CSRF_ENABLED = True
 TALISMAN_ENABLED = False

@@ -1,0 +1,1 @@
+"""Superset assets, provisioning and screenshots (docs/bi-tools.md#superset)."""
