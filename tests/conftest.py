@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -67,6 +68,22 @@ def query(settings: PipelineSettings, sql: str, params: list | None = None) -> l
         return conn.execute(sql, params or []).fetchall()
     finally:
         conn.close()
+
+
+def published(settings: PipelineSettings, sql: str, params: list | None = None) -> list[tuple]:
+    """What a BI tool reads: the published analytics.duckdb, opened read-only."""
+    conn = duckdb.connect(str(settings.publish_dir / "analytics.duckdb"), read_only=True)
+    try:
+        return conn.execute(sql, params or []).fetchall()
+    finally:
+        conn.close()
+
+
+def free_port() -> int:
+    """A free TCP port on loopback, for a real service a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture

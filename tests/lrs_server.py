@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+
+from tests.conftest import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RALPH_REQUIREMENTS = ["ralph-malph[cli,lrs]==5.1.0", "requests"]  # `ralph auth` needs requests
@@ -39,12 +40,6 @@ def ralph_executable(venv: Path = RALPH_VENV) -> Path:
     )
     marker.write_text(wanted)
     return ralph
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def now_iso() -> str:

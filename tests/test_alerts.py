@@ -7,7 +7,6 @@ from __future__ import annotations
 import email
 import json
 import os
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,7 +18,7 @@ from orchestration.defs.alerts.message import Alert
 from orchestration.defs.alerts.runs import notify_run_failure
 from orchestration.defs.alerts.senders import send_alert
 from orchestration.settings import AlertSettings
-from tests.conftest import run_pipeline, settings_for
+from tests.conftest import free_port, run_pipeline, settings_for
 from tests.landing import build_landing
 from tests.quality_helpers import plant_unknown_course_enrollment
 
@@ -69,12 +68,6 @@ class Mailbox:
             {"to": envelope.rcpt_tos, "message": email.message_from_bytes(envelope.content)}
         )
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

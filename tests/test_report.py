@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from orchestration.defs.report.assets import report_path, retention_report
 from orchestration.defs.report.quality import QualityStatus
 from orchestration.defs.resources import pipeline_resource
 from orchestration.sample_data import generate
-from tests.conftest import run_pipeline, settings_for
+from tests.conftest import free_port, published, run_pipeline, settings_for
 from tests.landing import build_landing
 
 pytestmark = pytest.mark.ui
@@ -103,15 +102,6 @@ def tiny(tmp_path_factory):
     result = run_pipeline(settings)
     assert result.success
     return SimpleNamespace(settings=settings, html=report_path(settings.publish_dir).read_text())
-
-
-def published(settings, sql: str, params: list | None = None) -> list[tuple]:
-    """What a BI tool reads: the published file, opened read-only."""
-    conn = duckdb.connect(str(settings.publish_dir / "analytics.duckdb"), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()
 
 
 class _Page(HTMLParser):
@@ -376,19 +366,13 @@ def test_chromium_opens_the_report_from_disk(company):
     assert network == []
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_the_dagster_ui_shows_a_report_chart(company):
     """dagster-webserver on the run's instance: the report's chart metadata opens as a picture."""
     from dagster_graphql import DagsterGraphQLClient
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
-    settings, port = company.settings, _free_port()
+    settings, port = company.settings, free_port()
     env = (
         os.environ
         | settings.dbt_env()

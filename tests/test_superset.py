@@ -10,20 +10,18 @@ import datetime as dt
 import math
 import os
 import signal
-import socket
 import subprocess
 import time
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
-import duckdb
 import pytest
 import requests
 
 from bi.superset.screenshots import DASHBOARDS, render_dashboards
 from orchestration.sample_data.generator import generate
-from tests.conftest import run_pipeline, settings_for
+from tests.conftest import free_port, published, run_pipeline, settings_for
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.ui]
 
@@ -33,20 +31,6 @@ SUPERSET = SUPERSET_PYTHON.parent / "superset"
 ARTIFACTS = ROOT / "test-artifacts" / "superset"
 END = date(2026, 11, 22)
 ADMIN_PASSWORD = "admin-for-tests"
-
-
-def published(settings, sql: str, params: list | None = None) -> list[tuple]:
-    conn = duckdb.connect(str(settings.publish_dir / "analytics.duckdb"), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +70,7 @@ def bi(tmp_path_factory):
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
-    port = _free_port()
+    port = free_port()
     log_path = root / "superset.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(

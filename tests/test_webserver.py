@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,19 +19,13 @@ from dagster_graphql import DagsterGraphQLClient
 
 from orchestration.defs.jobs import FULL_BUILD_JOB
 from orchestration.defs.rebuild import DBT_STEP
-from tests.conftest import last_queue, query, settings_for
+from tests.conftest import free_port, last_queue, query, settings_for
 from tests.landing import build_landing
 
 pytestmark = pytest.mark.ui
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS_QUERY = "{ assetNodes { assetKey { path } } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +36,7 @@ def dagster_dev(tmp_path_factory):
     home = root / "dagster_home"
     home.mkdir()
     shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
-    port = _free_port()
+    port = free_port()
     env = (
         os.environ
         | settings.dbt_env()
