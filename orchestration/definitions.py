@@ -7,6 +7,7 @@ import dagster as dg
 from orchestration.defs import automation, jobs
 from orchestration.defs.alerts import runs as alert_runs
 from orchestration.defs.dbt import assets as dbt_assets
+from orchestration.defs.digest import assets as digest_assets
 from orchestration.defs.ingest import assets as ingest_assets
 from orchestration.defs.lrs import assets as lrs_assets
 from orchestration.defs.publish import assets as publish_assets
@@ -33,6 +34,7 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
         quality_checks.build_defs(asset_keys),
         publish_assets.build_defs(asset_keys),
         report_assets.defs,
+        digest_assets.build_defs(settings),
         alert_runs.build_defs(settings.alerts),
         dg.Definitions(
             resources={

@@ -165,6 +165,31 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class DigestSettings:
+    """The weekly manager digest (PIPELINE_MANAGER_DIGEST, docs/manager-digest.md): off unless
+    turned on. It sends over the SMTP settings of the alerts."""
+
+    enabled: bool = False
+    allowlist: tuple[str, ...] = ()  # manager employee ids; empty: every manager
+    dry_run_dir: Path | None = None  # write <manager_id>.eml files here instead of sending
+    bi_url: str | None = None  # a link to the BI dashboard in each email
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> DigestSettings:
+        allowlist = env.get("PIPELINE_DIGEST_ALLOWLIST") or ""
+        return cls(
+            enabled=_flag(env.get("PIPELINE_MANAGER_DIGEST"), default=False),
+            allowlist=tuple(a.strip() for a in allowlist.split(",") if a.strip()),
+            dry_run_dir=(
+                _path(env, "PIPELINE_DIGEST_DRY_RUN", "")
+                if env.get("PIPELINE_DIGEST_DRY_RUN")
+                else None
+            ),
+            bi_url=env.get("PIPELINE_BI_URL") or None,
+        )
+
+
+@dataclass(frozen=True)
 class PipelineSettings:
     landing_dir: Path
     warehouse: Path
@@ -179,6 +204,7 @@ class PipelineSettings:
     lrs: LrsSettings | None = None
     quality: QualitySettings = field(default_factory=QualitySettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
     # PIPELINE_AS_OF was given (a reproducible run), rather than today's date.
     as_of_fixed: bool = False
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT  # every DuckDB connection, dbt's too
@@ -216,6 +242,7 @@ class PipelineSettings:
             lrs=LrsSettings.from_env(env),
             quality=QualitySettings.from_env(env),
             alerts=AlertSettings.from_env(env),
+            digest=DigestSettings.from_env(env),
             duckdb_memory_limit=_memory(
                 env, "PIPELINE_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT
             ),

@@ -15,7 +15,7 @@ DBT_LAYERS = ["staging", "intermediate", "marts"]
 # Packages of the code location, upstream first. Modules directly in defs/ (rebuild, resources,
 # timing, publication, markdown...) are shared names every layer may import; alerts are how any
 # layer reports, so any layer may import them.
-PACKAGE_LAYERS = [{"ingest", "lrs"}, {"dbt"}, {"quality"}, {"publish"}, {"report"}]
+PACKAGE_LAYERS = [{"ingest", "lrs"}, {"dbt"}, {"quality"}, {"publish"}, {"report", "digest"}]
 
 
 def test_no_dbt_model_reads_a_later_layer():

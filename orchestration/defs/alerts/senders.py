@@ -58,6 +58,12 @@ def send_email(alert: Alert, settings: AlertSettings) -> None:
     message["From"] = settings.smtp_from
     message["To"] = ", ".join(settings.smtp_to)
     message.set_content(alert.text())
+    smtp_send([message], settings)
+
+
+def smtp_send(messages: list[EmailMessage], settings: AlertSettings) -> None:
+    """Send messages over one connection to the configured SMTP server (SSL or STARTTLS, with
+    login when a user is set): the alerts and the manager digest use the same server."""
     if settings.smtp_ssl:
         client = smtplib.SMTP_SSL(
             settings.smtp_host,
@@ -74,7 +80,8 @@ def send_email(alert: Alert, settings: AlertSettings) -> None:
             client.starttls(context=ssl.create_default_context())
         if settings.smtp_user:
             client.login(settings.smtp_user, settings.smtp_password or "")
-        client.send_message(message)
+        for message in messages:
+            client.send_message(message)
 
 
 def scrub(error: object, settings: AlertSettings) -> str:
