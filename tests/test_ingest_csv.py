@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.defs.ingest.contract import ENROLLMENTS, QUARANTINE_TABLE, WORKERS
+from orchestration.defs.ingest.contract import (
+    ALERT_FEEDBACK,
+    ENROLLMENTS,
+    QUARANTINE_TABLE,
+    WORKERS,
+)
 from orchestration.defs.ingest.csv_snapshot import ExtractContractError, load_csv_snapshot
 from tests.landing import build_landing, write_csv
 
@@ -100,3 +105,48 @@ def test_a_new_snapshot_replaces_the_previous_rows_and_quarantine(tmp_path, ware
     assert conn.execute("select assigned_date from raw.lms_enrollments").fetchall() == [
         ("2024-05-01",)
     ]
+
+
+def test_an_optional_extract_not_delivered_is_an_empty_table(tmp_path, warehouse):
+    """lms/alert_feedback.csv is optional (docs/extract-contract.md#alert-feedback)."""
+    landing = build_landing(tmp_path / "landing")
+    assert not (landing / ALERT_FEEDBACK.path).exists()
+    conn = warehouse()
+    result = load_csv_snapshot(conn, landing, ALERT_FEEDBACK)
+    assert (result.rows_loaded, result.rows_quarantined) == (0, 0)
+    columns = [
+        c
+        for (c,) in conn.execute(
+            f"select column_name from (describe {ALERT_FEEDBACK.raw_table})"
+        ).fetchall()
+    ]
+    assert columns[: len(ALERT_FEEDBACK.columns)] == list(ALERT_FEEDBACK.columns)
+    assert conn.execute(f"select count(*) from {ALERT_FEEDBACK.raw_table}").fetchone() == (0,)
+
+
+def test_free_text_in_a_note_code_is_quarantined_without_the_text(tmp_path, warehouse):
+    landing = build_landing(tmp_path / "landing")
+    write_csv(
+        landing / ALERT_FEEDBACK.path,
+        ["employee_id", "week_start", "manager_id", "status", "recorded_at"],  # no note_code
+        [("E2", "2024-06-10", "E1", "acted", "2024-06-12T09:00:00Z")],
+    )
+    conn = warehouse()
+    assert load_csv_snapshot(conn, landing, ALERT_FEEDBACK).rows_loaded == 1
+    # An optional column left out is there, empty.
+    assert conn.execute(f"select note_code from {ALERT_FEEDBACK.raw_table}").fetchall() == [(None,)]
+
+    (landing / ALERT_FEEDBACK.path).write_text(
+        ",".join(ALERT_FEEDBACK.columns) + "\n"
+        "E2,2024-06-10,E1,acted,2024-06-12T09:00:00Z,workload\n"
+        "E3,2024-06-10,E1,acted,2024-06-12,she told me about her divorce\n",
+        encoding="utf-8",
+    )
+    result = load_csv_snapshot(conn, landing, ALERT_FEEDBACK)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    ((line, reason, raw_text),) = conn.execute(
+        f"select line_number, reason, raw_text from {QUARANTINE_TABLE} "
+        f"where source_table = '{ALERT_FEEDBACK.raw_table}'"
+    ).fetchall()
+    assert line == 3 and "note_code is not a code" in reason and "free text" in reason
+    assert "divorce" not in raw_text and raw_text.startswith("E3,2024-06-10,E1,acted")

@@ -180,9 +180,20 @@ def test_extract_half_the_size_of_recent_loads_is_an_error(planted):
     assert found["observed"] == pytest.approx(15 / 40)
 
 
+def as_table(table: str) -> list[str]:
+    """Statements making `marts.<table>` a table with the same rows: published facts such as
+    fct_learning_activity and fct_risk_tiers are views, and a view cannot take a planted defect."""
+    return [
+        f"create table marts.planted as select * from marts.{table}",
+        f"drop view if exists marts.{table}",
+        f"drop table if exists marts.{table}",
+        f"alter table marts.planted rename to {table}",
+    ]
+
+
 def planted_activity(planted, replaced: str):
-    """A copy of the warehouse whose fct_learning_activity has columns `replaced` (a
-    `select * replace (...)` list). It may be a view or a table: it becomes a table either way."""
+    """A copy of the warehouse whose fct_learning_activity (a view) is a table with columns
+    `replaced` (a `select * replace (...)` list)."""
     return planted(
         f"create table marts.planted as select * replace ({replaced}) "
         "from marts.fct_learning_activity",
@@ -217,12 +228,13 @@ def test_statement_resolved_to_an_unknown_employee_is_an_error(planted):
 
 def test_missing_employee_week_is_an_error(planted):
     path = planted(
+        *as_table("fct_engagement_weekly"),
         """delete from marts.fct_engagement_weekly where (employee_id, week_start) in (
             select (employee_id, week_start) from (
                 select employee_id, week_start,
                     row_number() over (partition by employee_id order by week_start) as n,
                     count(*) over (partition by employee_id) as weeks
-                from marts.fct_engagement_weekly) where n = 2 and weeks >= 3 limit 1)"""
+                from marts.fct_engagement_weekly) where n = 2 and weeks >= 3 limit 1)""",
     )
     run = validate(path, "marts.fct_engagement_weekly")
     found = failed(run)["expect_column_values_to_be_between(missing_employee_weeks)"]
@@ -230,7 +242,10 @@ def test_missing_employee_week_is_an_error(planted):
 
 
 def test_tier_outside_0_to_3_is_an_error(planted):
-    path = planted("update marts.fct_risk_tiers set tier = 4 where employee_id = 'E1'")
+    path = planted(
+        *as_table("fct_risk_tiers"),
+        "update marts.fct_risk_tiers set tier = 4 where employee_id = 'E1'",
+    )
     run = validate(path, "marts.fct_risk_tiers")
     assert run.severity == "error"
     assert "expect_column_values_to_be_in_set(tier)" in failed(run)
@@ -319,3 +334,34 @@ def test_uniqueness_not_covering_the_batch_key_is_refused(tmp_path):
     )
     with pytest.raises(SuiteError, match="bad.json: expectation 1 .*batch_key"):
         load_suite(suite)
+
+
+def test_alert_feedback_with_an_unknown_status_a_future_week_or_employee_fails_its_suite(planted):
+    """Bad feedback rows (docs/extract-contract.md#alert-feedback): a status outside the set and
+    a week after the as-of date block publication; an employee the HRIS does not know warns."""
+    rows = [
+        ("E2", "2024-06-10", "E1", "maybe"),
+        ("NOBODY", "2024-06-10", "E1", "acted"),
+        ("E3", "2030-01-07", "E1", "acted"),
+        ("E2", "2024-06-03", "E1", "not_useful"),
+    ]
+    path = planted(
+        "insert into raw.lms_alert_feedback values "
+        + ", ".join(
+            f"('{e}', '{w}', '{m}', '{s}', '2024-06-12T09:00:00Z', null, "
+            f"'lms/alert_feedback.csv', {line})"
+            for line, (e, w, m, s) in enumerate(rows, start=2)
+        )
+    )
+    run = validate(path, "raw.lms_alert_feedback")
+    found = failed(run)
+    assert run.severity == "error"
+    assert found["expect_column_values_to_be_in_set(status)"]["unexpected_count"] == 1
+    assert found["expect_column_values_to_be_between(week_start)"]["unexpected_count"] == 1
+    unknown = found["expect_column_values_to_be_in_set(employee_in_hris)"]
+    assert unknown["severity"] == "warn" and unknown["unexpected_count"] == 1
+
+
+def test_no_alert_feedback_file_is_an_empty_table_that_passes(clean_warehouse, tmp_path):
+    path = copy_warehouse(clean_warehouse, tmp_path)
+    assert validate(path, "raw.lms_alert_feedback").failed == []

@@ -44,6 +44,7 @@ CHART_SECTIONS = [
     "retention_12m_heatmap",
     "matched_retention_forest",
     "tier_backtest_lift",
+    "tier_feedback_acted",
 ]
 # A department name as a hostile or careless HRIS admin might type it: markup, a table pipe, a
 # Markdown link and dollar signs (TeX to matplotlib). It must show as text everywhere.

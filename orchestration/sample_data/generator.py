@@ -7,6 +7,7 @@ import gzip
 import json
 import multiprocessing
 import os
+import random
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -19,7 +20,7 @@ from orchestration.defs.ingest.contract import JOB_HISTORY, WORKERS
 from orchestration.sample_data import catalog as cat
 from orchestration.sample_data import statements
 from orchestration.sample_data.activity import ActivityPlan, build_plan
-from orchestration.sample_data.company import NEVER, Company, CompanyBuilder
+from orchestration.sample_data.company import NEVER, Company, CompanyBuilder, Person
 
 MANIFEST_NAME = "_generator_manifest.json"
 GZIP_LEVEL = 1
@@ -70,6 +71,7 @@ def generate(
     company = CompanyBuilder(employees, months, seed, end, dropouts or {}).build()
     hris_rows = _write_hris(company, out_dir)
     enrollment_rows, bad_rows = _write_lms(company, out_dir)
+    _write_feedback(company, out_dir, seed)
     say(
         f"hris: {len(company.people)} workers, {hris_rows} job history rows; "
         f"lms: {enrollment_rows} enrollments"
@@ -219,6 +221,56 @@ def _write_lms(company: Company, out_dir: Path) -> tuple[int, int]:
         rows,
     )
     return written, bad
+
+
+FEEDBACK_STATUSES = (("acknowledged", 0.45), ("acted", 0.35), ("not_useful", 0.20))
+FEEDBACK_NOTES = ("workload", "role_change", "personal_leave", "course_fit", "")
+
+
+def _write_feedback(company: Company, out_dir: Path, seed: int) -> int:
+    """lms/alert_feedback.csv (docs/extract-contract.md#alert-feedback): managers answer the
+    alerts they would have received. People drifting towards a voluntary exit show a drop a few
+    weeks after their intent starts: their managers answer one to three of those weeks; a few
+    others get a `not_useful` answer (an alert that was noise). Drawn from its own random
+    stream, so the rest of the company stays as the seed made it."""
+    rnd = random.Random(seed * 7919 + 17)
+    ids = {person.idx: person.employee_id for person in company.people}
+    last_week = company.end - date.fromordinal(company.end).weekday() - 7
+    rows = []
+
+    def answer(person: Person, week: int, status: str) -> None:
+        manager = person.row_at(week).manager
+        if manager < 0 or week > last_week or week >= person.term or week < person.hire:
+            return
+        recorded = week + 7 + rnd.randint(0, 6)
+        note = rnd.choice(FEEDBACK_NOTES) if status != "acknowledged" else ""
+        rows.append(
+            (
+                ids[person.idx],
+                _iso(week),
+                ids[manager],
+                status,
+                f"{_iso(min(recorded, company.end))}T09:00:00Z",
+                note,
+            )
+        )
+
+    statuses, weights = zip(*FEEDBACK_STATUSES, strict=True)
+    for person in company.people:
+        if person.intent_start is not None and rnd.random() < 0.7:
+            first = person.intent_start + 21
+            first -= date.fromordinal(first).weekday()
+            for n in range(rnd.randint(1, 3)):
+                answer(person, first + 7 * n, rnd.choices(statuses, weights)[0])
+        elif rnd.random() < 0.03:
+            week = rnd.randint(company.window_start, company.end)
+            answer(person, week - date.fromordinal(week).weekday(), "not_useful")
+    rows.sort()
+    return _write_csv(
+        out_dir / "lms" / "alert_feedback.csv",
+        ["employee_id", "week_start", "manager_id", "status", "recorded_at", "note_code"],
+        rows,
+    )
 
 
 # -- statements ---------------------------------------------------------------------------------

@@ -23,6 +23,10 @@ class CsvExtract:
     dates: tuple[str, ...] = ()
     booleans: tuple[str, ...] = ()
     integers: tuple[str, ...] = ()
+    # Columns that hold a code (lowercase letters, digits, `_`): free text is quarantined.
+    codes: tuple[str, ...] = ()
+    # An optional extract: no file means no rows, not a broken contract.
+    file_optional: bool = False
     description: str = field(default="", compare=False)
 
     @property
@@ -85,8 +89,22 @@ ENROLLMENTS = CsvExtract(
     description="Course assignments with due and completion dates.",
 )
 
+ALERT_FEEDBACK = CsvExtract(
+    table="lms_alert_feedback",
+    path="lms/alert_feedback.csv",
+    required=("employee_id", "week_start", "manager_id", "status", "recorded_at"),
+    optional=("note_code",),
+    dates=("week_start", "recorded_at"),
+    codes=("note_code",),
+    file_optional=True,
+    description=(
+        "Optional: what managers did with the alerts of mart_manager_alerts (acknowledged, "
+        "acted, not_useful), one row per answer; no free text."
+    ),
+)
+
 HRIS_EXTRACTS = (WORKERS, JOB_HISTORY, JOBS)
-LMS_EXTRACTS = (COURSES, ENROLLMENTS)
+LMS_EXTRACTS = (COURSES, ENROLLMENTS, ALERT_FEEDBACK)
 CSV_EXTRACTS = HRIS_EXTRACTS + LMS_EXTRACTS
 
 STATEMENTS_TABLE = f"{RAW_SCHEMA}.lms_statements"

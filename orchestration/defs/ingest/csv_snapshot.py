@@ -23,6 +23,8 @@ from orchestration.defs.ingest.contract import BOOLEAN_VALUES, QUARANTINE_TABLE,
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+\-Z]*)?$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_CODE = re.compile(r"^[a-z0-9_]{1,40}$")
+FREE_TEXT = "free text is not accepted"
 
 
 class ExtractContractError(ValueError):
@@ -57,6 +59,8 @@ def load_csv_snapshot(
     conn: duckdb.DuckDBPyConnection, landing_dir: Path, extract: CsvExtract
 ) -> LoadResult:
     path = landing_dir / extract.path
+    if not path.is_file() and extract.file_optional:
+        return _load_nothing(conn, extract)
     if not path.is_file():
         raise ExtractContractError(
             f"{path}: extract file is missing; the contract expects {extract.path} "
@@ -80,6 +84,9 @@ def load_csv_snapshot(
     result.sample_quarantine = quarantined[:5]
 
     line_numbers = columns.pop("_line")
+    # An optional column the file leaves out is there, empty: models need no special case.
+    for name in extract.optional:
+        columns.setdefault(name, [None] * len(line_numbers))
     arrow = pa.table(
         {name: pa.array(values, type=pa.string()) for name, values in columns.items()}
         | {
@@ -120,6 +127,25 @@ def load_csv_snapshot(
         conn.unregister("_snapshot")
         conn.unregister("_quarantine")
     return result
+
+
+def _load_nothing(conn: duckdb.DuckDBPyConnection, extract: CsvExtract) -> LoadResult:
+    """An optional extract not delivered: its table exists, empty, with the contract's columns,
+    so that models reading it need no special case."""
+    ensure_bookkeeping(conn)
+    columns = ", ".join(f'"{c}" varchar' for c in extract.columns)
+    conn.execute("begin transaction")
+    try:
+        conn.execute(
+            f"create or replace table {extract.raw_table} "
+            f"({columns}, _source_file varchar, _source_line bigint)"
+        )
+        conn.execute(f"delete from {QUARANTINE_TABLE} where source_table = ?", [extract.raw_table])
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return LoadResult(table=extract.raw_table)
 
 
 def _table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
@@ -188,6 +214,12 @@ def _parse(path: Path, extract: CsvExtract):
             continue  # a blank line holds no record
         reason = _row_problem(row, header, checks)
         if reason:
+            if reason.endswith(FREE_TEXT):
+                # Kept for the fix, but not the text itself, which may be about a person.
+                raw_text = ",".join(
+                    "(free text, not kept)" if name in extract.codes else value
+                    for name, value in zip(header, row, strict=True)
+                )
             quarantined.append(_quarantine(extract, start, reason, raw_text))
             continue
         for name, value in zip(header, row, strict=True):
@@ -220,6 +252,8 @@ def _value_checks(extract: CsvExtract, header: list[str]):
             checks.append((index, name, "boolean"))
         if name in extract.integers:
             checks.append((index, name, "integer"))
+        if name in extract.codes:
+            checks.append((index, name, "code"))
     return checks
 
 
@@ -240,6 +274,12 @@ def _row_problem(row: list[str], header: list[str], checks) -> str | None:
             return f"column {name}: {value!r} is not a boolean (true/false)"
         if kind == "integer" and not _INTEGER.match(value):
             return f"column {name}: {value!r} is not a whole number"
+        if kind == "code" and not _CODE.match(value):
+            # The value is not echoed: it may be free text about a person.
+            return (
+                f"column {name} is not a code (lowercase letters, digits and _, at most 40); "
+                + FREE_TEXT
+            )
     return None
 
 

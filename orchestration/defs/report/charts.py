@@ -10,6 +10,7 @@ from dataclasses import replace
 import dagster as dg
 
 from orchestration.defs.report.chart import Chart
+from orchestration.defs.report.charts_feedback import tier_feedback_chart
 from orchestration.defs.report.charts_retention import (
     matched_retention_chart,
     retention_heatmap_chart,
@@ -25,6 +26,7 @@ CHART_TABLES = {
     "retention_12m_heatmap": "fct_retention_outcomes",
     "matched_retention_forest": "mart_matched_retention",
     "tier_backtest_lift": "mart_tier_backtest",
+    "tier_feedback_acted": "mart_tier_backtest",
 }
 
 
@@ -42,6 +44,7 @@ def report_charts(published: Source, warehouse: Source) -> list[Chart]:
         _sourced(retention_heatmap_chart(warehouse), warehouse),
         _sourced(matched_retention_chart(published), published),
         _sourced(tier_backtest_chart(published), published),
+        _sourced(tier_feedback_chart(published), published),
     ]
 
 

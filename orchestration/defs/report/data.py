@@ -229,6 +229,32 @@ def tier_backtest(source: Source) -> list[BacktestRow]:
 
 
 @dataclass(frozen=True)
+class FeedbackRow:
+    """One alert tier of mart_tier_backtest with managers' feedback (None: suppressed)."""
+
+    tier: int
+    answered_share: float | None
+    not_useful_share: float | None
+    acted_weeks: int | None
+    exit_rate_acted: float | None
+    exit_rate_not_acted: float | None
+    difference: float | None
+    ci_lower: float | None
+    ci_upper: float | None
+
+
+def tier_feedback(source: Source) -> list[FeedbackRow]:
+    rows = source.rows(
+        f"""
+        select tier, answered_share, not_useful_share, acted_weeks, exit_rate_acted,
+            exit_rate_not_acted, acted_exit_difference, acted_difference_ci_lower,
+            acted_difference_ci_upper
+        from {source.table("mart_tier_backtest")} where tier >= 1 order by tier"""
+    )
+    return [FeedbackRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
 class DataRange:
     """What the published data covers, for the report's header."""
 
