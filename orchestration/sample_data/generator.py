@@ -230,9 +230,9 @@ FEEDBACK_NOTES = ("workload", "role_change", "personal_leave", "course_fit", "")
 def _write_feedback(company: Company, out_dir: Path, seed: int) -> int:
     """lms/alert_feedback.csv (docs/extract-contract.md#alert-feedback): managers answer the
     alerts they would have received. People drifting towards a voluntary exit show a drop a few
-    weeks after their intent starts: their managers answer one to three of those weeks; a few
-    others get a `not_useful` answer (an alert that was noise). Drawn from its own random
-    stream, so the rest of the company stays as the seed made it."""
+    weeks after their intent starts: their managers answer one to three of those weeks. A
+    quarter of the others get one or two answers on weeks of their own, more often `not_useful`.
+    Drawn from its own random stream, so the rest of the company stays as the seed made it."""
     rnd = random.Random(seed * 7919 + 17)
     ids = {person.idx: person.employee_id for person in company.people}
     last_week = company.end - date.fromordinal(company.end).weekday() - 7
@@ -262,9 +262,13 @@ def _write_feedback(company: Company, out_dir: Path, seed: int) -> int:
             first -= date.fromordinal(first).weekday()
             for n in range(rnd.randint(1, 3)):
                 answer(person, first + 7 * n, rnd.choices(statuses, weights)[0])
-        elif rnd.random() < 0.03:
-            week = rnd.randint(company.window_start, company.end)
-            answer(person, week - date.fromordinal(week).weekday(), "not_useful")
+        elif rnd.random() < 0.25:
+            # Stayers get alerts too (a busy month, a course that did not fit): a quarter of
+            # them have one or two answered, more often marked not useful.
+            for _ in range(rnd.randint(1, 2)):
+                week = rnd.randint(company.window_start, company.end)
+                status = rnd.choices(statuses, (0.45, 0.25, 0.30))[0]
+                answer(person, week - date.fromordinal(week).weekday(), status)
     rows.sort()
     return _write_csv(
         out_dir / "lms" / "alert_feedback.csv",
