@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -77,6 +80,16 @@ def published(settings: PipelineSettings, sql: str, params: list | None = None) 
         return conn.execute(sql, params or []).fetchall()
     finally:
         conn.close()
+
+
+def stop_service(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop a server a test started in its own session (start_new_session=True), with every
+    process it spawned: SIGTERM, then SIGKILL if it has not ended within `timeout` seconds."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def free_port() -> int:

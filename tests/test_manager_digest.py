@@ -55,6 +55,15 @@ def digest_settings(company, tmp_path: Path, **env: str):
     )
 
 
+def smtp_env(controller: Controller) -> dict[str, str]:
+    """The alert SMTP settings pointing at the local server (plain SMTP on loopback)."""
+    return {
+        "PIPELINE_ALERT_SMTP_HOST": "127.0.0.1",
+        "PIPELINE_ALERT_SMTP_PORT": str(controller.port),
+        "PIPELINE_ALERT_SMTP_STARTTLS": "false",
+    }
+
+
 def listed(body: str) -> set[str]:
     return {employee for employee, _ in EMPLOYEE.findall(body)}
 
@@ -93,9 +102,7 @@ def test_each_manager_gets_one_email_with_only_their_reports_and_a_rerun_sends_n
     settings = digest_settings(
         company,
         tmp_path,
-        PIPELINE_ALERT_SMTP_HOST="127.0.0.1",
-        PIPELINE_ALERT_SMTP_PORT=str(controller.port),
-        PIPELINE_ALERT_SMTP_STARTTLS="false",
+        **smtp_env(controller),
         PIPELINE_ALERT_SMTP_FROM="people-analytics@example.com",
         PIPELINE_BI_URL="http://bi.example.com/superset/dashboard/manager-alerts/",
     )
@@ -140,9 +147,7 @@ def test_an_allowlist_limits_a_pilot(company, smtp, tmp_path):
     settings = digest_settings(
         company,
         tmp_path,
-        PIPELINE_ALERT_SMTP_HOST="127.0.0.1",
-        PIPELINE_ALERT_SMTP_PORT=str(controller.port),
-        PIPELINE_ALERT_SMTP_STARTTLS="false",
+        **smtp_env(controller),
         PIPELINE_DIGEST_ALLOWLIST=",".join(pilot),
     )
     result = run_pipeline(settings, selection="manager_digest")

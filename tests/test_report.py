@@ -8,7 +8,6 @@ import csv
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from orchestration.defs.report.assets import report_path, retention_report
 from orchestration.defs.report.quality import QualityStatus
 from orchestration.defs.resources import pipeline_resource
 from orchestration.sample_data import generate
-from tests.conftest import free_port, published, run_pipeline, settings_for
+from tests.conftest import free_port, published, run_pipeline, settings_for, stop_service
 from tests.landing import build_landing
 
 pytestmark = pytest.mark.ui
@@ -431,11 +430,7 @@ def test_the_dagster_ui_shows_a_report_chart(company):
             browser.close()
         assert width and width > 0
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_service(server)
 
 
 def test_names_from_the_extracts_are_text_in_the_report_and_the_ui(company):

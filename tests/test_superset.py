@@ -9,7 +9,6 @@ import contextlib
 import datetime as dt
 import math
 import os
-import signal
 import subprocess
 import time
 from datetime import date
@@ -21,7 +20,7 @@ import requests
 
 from bi.superset.screenshots import DASHBOARDS, render_dashboards
 from orchestration.sample_data.generator import generate
-from tests.conftest import free_port, published, run_pipeline, settings_for
+from tests.conftest import free_port, published, run_pipeline, settings_for, stop_service
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.ui]
 
@@ -92,11 +91,7 @@ def bi(tmp_path_factory):
             time.sleep(1)
         yield SimpleNamespace(settings=settings, base=base, managers=managers, log=log_path)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_service(server)
 
 
 def api(base: str, username: str, password: str) -> requests.Session:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from dagster_graphql import DagsterGraphQLClient
 
 from orchestration.defs.jobs import FULL_BUILD_JOB
 from orchestration.defs.rebuild import DBT_STEP
-from tests.conftest import free_port, last_queue, query, settings_for
+from tests.conftest import free_port, last_queue, query, settings_for, stop_service
 from tests.landing import build_landing
 
 pytestmark = pytest.mark.ui
@@ -81,11 +80,7 @@ def dagster_dev(tmp_path_factory):
     yield SimpleNamespace(
         client=client, settings=settings, log=root / "dagster_dev.log", home=home, port=port
     )
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    stop_service(process)
     log.close()
 
 

@@ -56,3 +56,20 @@
         current_timestamp
     {%- endif %}
 {%- endmacro %}
+
+{% macro stored_fingerprints(fingerprint) -%}
+    {#- For the models that recompute whole employees whose inputs changed (int_engagement_weekly,
+        int_risk_tiers): each employee's fingerprint of the inputs their stored rows were computed
+        from; no rows on a first or full-refresh build. -#}
+    {%- if is_incremental() -%}
+        select distinct
+            employee_id,
+            {{ fingerprint }}
+        from {{ this }}
+    {%- else -%}
+        select
+            cast(null as varchar) as employee_id,
+            cast(null as varchar) as {{ fingerprint }}
+        where false
+    {%- endif -%}
+{%- endmacro %}

@@ -42,17 +42,7 @@ fingerprints as (
 
 stored as (
     -- The fingerprints the stored walks were computed from (none on a first or full build).
-    {% if is_incremental() -%}
-        select distinct
-            employee_id,
-            measures_fingerprint
-        from {{ this }}
-    {%- else -%}
-        select
-            cast(null as varchar) as employee_id,
-            cast(null as varchar) as measures_fingerprint
-        where false
-    {%- endif %}
+    {{ stored_fingerprints('measures_fingerprint') }}
 ),
 
 changed as (

@@ -24,17 +24,7 @@ with inputs as (
 
 stored as (
     -- The fingerprints the stored tiers were computed from (none on a first or full build).
-    {% if is_incremental() -%}
-        select distinct
-            employee_id,
-            inputs_fingerprint
-        from {{ this }}
-    {%- else -%}
-        select
-            cast(null as varchar) as employee_id,
-            cast(null as varchar) as inputs_fingerprint
-        where false
-    {%- endif %}
+    {{ stored_fingerprints('inputs_fingerprint') }}
 ),
 
 changed as (
