@@ -68,7 +68,7 @@ test-fast: setup
 SUPERSET_VENV := .cache/superset-venv
 export SUPERSET_HOME ?= $(CURDIR)/data/superset
 export SUPERSET_CONFIG_PATH := $(CURDIR)/bi/superset/superset_config.py
-PUBLISH_DIR ?= data/published
+PUBLISH_DIR ?= $(or $(PIPELINE_PUBLISH_DIR),data/published)
 BI_PORT ?= 8088
 
 superset: $(SUPERSET_VENV)/.installed
