@@ -85,11 +85,15 @@ def published(settings: PipelineSettings, sql: str, params: list | None = None) 
 def stop_service(process: subprocess.Popen, timeout: float = 30) -> None:
     """Stop a server a test started in its own session (start_new_session=True), with every
     process it spawned: SIGTERM, then SIGKILL if it has not ended within `timeout` seconds."""
-    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:  # it already ended
+        return
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
 
 
 def free_port() -> int:

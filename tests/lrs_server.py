@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_service
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RALPH_REQUIREMENTS = ["ralph-malph[cli,lrs]==5.1.0", "requests"]  # `ralph auth` needs requests
@@ -120,14 +119,7 @@ class RalphServer:
     def stop(self) -> None:
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        stop_service(self.process, timeout=10)
         self.process = None
 
     def log_tail(self) -> str:
