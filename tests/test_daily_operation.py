@@ -88,12 +88,27 @@ def built(company, tmp_path):
 def test_rerunning_a_day_leaves_every_published_table_identical(built):
     settings, baseline = built
     for day in (LAST_DAY, date(2024, 6, 5)):
-        assert run_pipeline(settings, day=day.isoformat()).success
+        result = run_pipeline(settings, day=day.isoformat())
+        assert result.success
         days, reasons = last_queue(settings)
         assert days == [day - timedelta(days=n) for n in range(LOOKBACK, -1, -1)]
         assert reasons == ["window"]
         assert_rebuilt_only(settings, days)
         assert published_tables(settings) == baseline
+    # The second day's dbt started from the first day's parse: another window and the same
+    # profile re-parse only the files that changed, not the whole project.
+    parsing = dbt_log_messages(result.run_id, "partial parsing")
+    assert parsing and not any(m.startswith("Unable to do partial parsing") for m in parsing)
+
+
+def dbt_log_messages(run_id: str, containing: str) -> list[str]:
+    """The messages of a run's dbt invocation log (its own target folder) that mention a phrase."""
+    from orchestration.defs.dbt.project import dbt_project
+
+    target = Path(dbt_project.project_dir) / "target"
+    (log,) = target.glob(f"{DBT_STEP}-{run_id[:7]}-*/dbt.log")
+    messages = [json.loads(line)["info"]["msg"] for line in log.read_text().splitlines()]
+    return [m for m in messages if containing.lower() in m.lower()]
 
 
 def assert_rebuilt_only(settings, days: list[date]) -> None:

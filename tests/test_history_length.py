@@ -115,12 +115,19 @@ def test_a_run_config_names_the_days_to_rebuild(config, window):
     assert resolve(RebuildDays(**config), AS_OF) == window
 
 
-def test_a_window_reaches_dbt_as_vars_and_the_whole_history_as_full_refresh():
-    assert Window(date(2024, 6, 1), date(2024, 6, 2)).dbt_args() == [
-        "--vars",
-        '{"min_date": "2024-06-01", "max_date": "2024-06-02"}',
-    ]
+def test_a_window_reaches_dbt_as_environment_and_the_whole_history_as_full_refresh():
+    window = Window(date(2024, 6, 1), date(2024, 6, 2))
+    assert window.dbt_args() == []
+    assert window.dbt_env() == {
+        "RETENTION_REBUILD_FIRST_DAY": "2024-06-01",
+        "RETENTION_REBUILD_LAST_DAY": "2024-06-02",
+    }
     assert Window().dbt_args() == ["--full-refresh"]
+    # Cleared, so a value left in the environment cannot narrow a full refresh.
+    assert Window().dbt_env() == {
+        "RETENTION_REBUILD_FIRST_DAY": "",
+        "RETENTION_REBUILD_LAST_DAY": "",
+    }
 
 
 @pytest.mark.parametrize(

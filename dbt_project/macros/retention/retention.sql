@@ -9,17 +9,35 @@
 {%- endmacro %}
 
 {% macro tenure_band(tenure_days) -%}
-    {#-
-        Tenure in days into its band; 6 months = 182.625 days, a year = 365.25 days
-        (docs/retention-and-cohorts.md#tenure-bands-and-hire-quarters).
-    -#}
+    {#- Tenure in days into its band. -#}
+    {%- set edges = tenure_band_edges() %}
     case
-        when {{ tenure_days }} < 6 * {{ days_per_month() }} then '<6m'
-        when {{ tenure_days }} < 12 * {{ days_per_month() }} then '6-12m'
-        when {{ tenure_days }} < 24 * {{ days_per_month() }} then '1-2y'
-        when {{ tenure_days }} < 60 * {{ days_per_month() }} then '2-5y'
-        else '5y+'
+        {%- for band, _ in edges[:-1] %}
+        when {{ tenure_days }} < {{ edges[loop.index][1] }} * {{ days_per_month() }} then '{{ band }}'
+        {%- endfor %}
+        else '{{ edges[-1][0] }}'
     end
+{%- endmacro %}
+
+{% macro tenure_band_days() -%}
+    {#-
+        The bands as rows of whole tenure days: tenure_band(t) = band exactly when t lies in
+        first_tenure_day .. last_tenure_day (null: no end), for every whole t >= 0.
+    -#}
+    {%- set edges = tenure_band_edges() %}
+    select * from (values
+        {%- for band, start_months in edges %}
+        (
+            '{{ band }}',
+            cast(ceil({{ start_months }} * {{ days_per_month() }}) as integer),
+            {%- if loop.last %}
+            cast(null as integer)
+            {%- else %}
+            cast(ceil({{ edges[loop.index][1] }} * {{ days_per_month() }}) as integer) - 1
+            {%- endif %}
+        ){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as bands (tenure_band, first_tenure_day, last_tenure_day)
 {%- endmacro %}
 
 {% macro hire_quarter(date_column) -%}

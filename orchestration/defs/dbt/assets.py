@@ -85,11 +85,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # Unit tests check the SQL, not the data: CI runs them (tests/test_dbt_unit_tests.py),
         # and production builds skip them, as dbt recommends.
         build = ["build", "--exclude-resource-type", "unit_test", *window.dbt_args()]
-        # dbt runs in a subprocess inside dbt_project/ and reads the run's settings with
-        # env_var(): settings.dbt_env() is the one bridge. dagster-dbt builds the subprocess's
-        # environment from os.environ as it starts it, so the values are set for that moment
-        # only and this process's environment is left as it was.
-        with mock.patch.dict(os.environ, settings.dbt_env()):
+        # dbt runs in a subprocess inside dbt_project/ and reads the run's settings and window
+        # with env_var(): settings.dbt_env() and window.dbt_env() are the one bridge. dagster-dbt
+        # builds the subprocess's environment from os.environ as it starts it, so the values are
+        # set for that moment only and this process's environment is left as it was.
+        with mock.patch.dict(os.environ, settings.dbt_env() | window.dbt_env()):
             invocation = dbt.cli(build, context=context)
         # The dbt subprocess holds the DuckDB file until it exits, so row counts are read
         # afterwards (dagster-dbt's fetch_row_counts would open the file while dbt still
@@ -98,7 +98,9 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         events = list(_with_row_counts(events, invocation.manifest, warehouse))
         with warehouse.get_connection() as conn:
             builds.record_build(conn, context.run_id, window.describe(), read)
-        prune_invocation_targets(Path(dbt_project.project_dir) / "target")
+        target_dir = Path(dbt_project.project_dir) / "target"
+        keep_partial_parse(invocation.target_path, target_dir)
+        prune_invocation_targets(target_dir)
         # Every output carries the time of the whole build (one dbt invocation made them all).
         work = watch.metadata()
         for event in events:
@@ -112,6 +114,25 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 
 
 KEEP_INVOCATION_TARGETS = 5
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def keep_partial_parse(invocation_target: Path, target_dir: Path) -> bool:
+    """Make this build's parse the next build's starting point. dagster-dbt copies
+    `target/partial_parse.msgpack` into each invocation's folder; left as `dbt parse` wrote it,
+    with other profile settings (the warehouse path, the thread count), dbt finds "profile has
+    changed" and re-parses the whole project, about 2 s every run. The build's own file matches
+    the next build's profile, so dbt re-parses only what changed since (files that read the
+    as-of date or the window). Replaced atomically: another run may be starting."""
+    source = invocation_target / PARTIAL_PARSE
+    if not source.exists():
+        return False
+    staged = target_dir / f".{PARTIAL_PARSE}.{os.getpid()}"
+    shutil.copyfile(source, staged)
+    os.replace(staged, target_dir / PARTIAL_PARSE)
+    return True
 
 
 def prune_invocation_targets(target_dir: Path, keep: int = KEEP_INVOCATION_TARGETS) -> list[Path]:

@@ -4,6 +4,10 @@
     that band, and the voluntary exits and internal moves that happened then. A person crossing a
     band boundary in the period counts in both bands, each for its own days, so a band's rate is a
     rate of people in it.
+
+    Counted as intervals, not day by day: a band's days in the period are where two ranges of
+    tenure days overlap, the employee's days in the period and the band's (hire and termination
+    day both count), so the model costs a row per employee and band, whatever the period's length.
 -#}
 with employment as (
     select * from {{ ref('int_employment_spells') }}
@@ -17,46 +21,70 @@ period as (
     {{ cohort_period() }}
 ),
 
-employed_days as (
-    -- Every day employed in the period; the hire day and the termination day both count.
+bands as (
+    {{ tenure_band_days() }}
+),
+
+in_period as (
+    -- Each employee's days in the period, as tenure days (days since the hire date).
     select
-        employment.employee_id,
-        cast(unnest(generate_series(
-            greatest(employment.hire_date, period.period_start),
-            employment.spell_end_date,
-            interval 1 day
-        )) as date) as employed_on
+        employment.*,
+        greatest(employment.hire_date, period.period_start) - employment.hire_date
+            as first_tenure_day,
+        employment.spell_end_date - employment.hire_date as last_tenure_day
     from employment
     cross join period
     where employment.spell_end_date >= period.period_start
 ),
 
-classified as (
+in_band as (
     select
-        employed_days.employee_id,
-        employed_days.employed_on,
-        {{ tenure_band('employed_days.employed_on - employment.hire_date') }} as tenure_band,
-        employment.is_voluntary_exit
-        and employed_days.employed_on = employment.termination_date as is_voluntary_exit_day,
-        moves.move_date is not null as is_move_day
-    from employed_days
-    inner join employment on employed_days.employee_id = employment.employee_id
-    left join moves
+        in_period.employee_id,
+        bands.tenure_band,
+        greatest(in_period.first_tenure_day, bands.first_tenure_day) as first_tenure_day,
+        least(
+            in_period.last_tenure_day, coalesce(bands.last_tenure_day, in_period.last_tenure_day)
+        ) as last_tenure_day
+    from in_period
+    inner join bands
         on
-            employed_days.employee_id = moves.employee_id
-            and employed_days.employed_on = moves.move_date
+            bands.first_tenure_day <= in_period.last_tenure_day
+            and (bands.last_tenure_day is null or bands.last_tenure_day >= in_period.first_tenure_day)
+),
+
+moves_in_band as (
+    select
+        in_band.employee_id,
+        in_band.tenure_band,
+        count(*) as internal_moves
+    from in_band
+    inner join employment on in_band.employee_id = employment.employee_id
+    inner join moves
+        on
+            in_band.employee_id = moves.employee_id
+            and moves.move_date - employment.hire_date
+            between in_band.first_tenure_day and in_band.last_tenure_day
+    group by in_band.employee_id, in_band.tenure_band
 )
 
 select
-    classified.employee_id,
-    classified.tenure_band,
+    in_band.employee_id,
+    in_band.tenure_band,
     employment.hire_quarter,
     employment.job_code_at_hire,
     employment.department_at_hire,
     employment.manager_at_hire,
-    count(*) as person_days,
-    count(*) filter (where classified.is_voluntary_exit_day) as voluntary_exits,
-    count(*) filter (where classified.is_move_day) as internal_moves
-from classified
-inner join employment on classified.employee_id = employment.employee_id
-group by all
+    cast(in_band.last_tenure_day - in_band.first_tenure_day + 1 as bigint) as person_days,
+    cast(
+        employment.is_voluntary_exit
+        and employment.termination_date - employment.hire_date
+        between in_band.first_tenure_day and in_band.last_tenure_day
+        as bigint
+    ) as voluntary_exits,
+    coalesce(moves_in_band.internal_moves, 0) as internal_moves
+from in_band
+inner join employment on in_band.employee_id = employment.employee_id
+left join moves_in_band
+    on
+        in_band.employee_id = moves_in_band.employee_id
+        and in_band.tenure_band = moves_in_band.tenure_band
