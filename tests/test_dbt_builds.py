@@ -100,3 +100,15 @@ def test_only_the_newest_dbt_invocation_targets_are_kept(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [f"{DBT_STEP}-run{n}-abc" for n in range(3, 8)] + ["manifest.json"]
     )
+
+
+def test_the_dbt_resource_knows_the_dbt_version_without_asking_dbt():
+    """DbtCli skips dagster-dbt's `dbt --version` subprocess; the version it reports instead
+    must be the one that subprocess prints."""
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.defs.dbt.project import DbtCli, dbt_executable
+
+    ours = DbtCli(project_dir=dbt_project, dbt_executable=dbt_executable())
+    theirs = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    assert ours._cli_version == theirs._cli_version

@@ -17,7 +17,7 @@ from dagster_dbt import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.dbt import builds
-from orchestration.defs.dbt.project import dbt_executable, dbt_project, ensure_manifest
+from orchestration.defs.dbt.project import DbtCli, dbt_executable, dbt_project, ensure_manifest
 from orchestration.defs.publication import read_manifest
 from orchestration.defs.rebuild import DBT_STEP, RebuildDays, Window, WindowError, resolve
 from orchestration.defs.resources import WAREHOUSE_POOL
@@ -188,5 +188,5 @@ def _with_row_counts(
 def build_defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[build_dbt_assets()],
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
+        resources={"dbt": DbtCli(project_dir=dbt_project, dbt_executable=dbt_executable())},
     )
