@@ -10,7 +10,7 @@ MONTHS    ?= 24
 SEED      ?= 7
 LANDING   ?= data/landing
 
-.PHONY: setup demo generate run dev test test-fast test-bi lint format clean chromium superset bi \
+.PHONY: setup demo generate run dev test test-fast test-bi lint format clean chromium superset bi spark \
 	bench bench-small bench-lrs
 
 setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
@@ -70,6 +70,14 @@ export SUPERSET_HOME ?= $(CURDIR)/data/superset
 export SUPERSET_CONFIG_PATH := $(CURDIR)/bi/superset/superset_config.py
 PUBLISH_DIR ?= $(or $(PIPELINE_PUBLISH_DIR),data/published)
 BI_PORT ?= 8088
+
+# The Spark engine's packages (pyspark, dbt-spark) in the same virtualenv; Java 17 must be on PATH.
+spark: $(VENV)/.spark-installed
+
+$(VENV)/.spark-installed: $(VENV)/.installed
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev,spark]'
+	@command -v java >/dev/null || { echo "The Spark engine needs Java 17: install a JDK (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@touch $@
 
 superset: $(SUPERSET_VENV)/.installed
 

@@ -14,7 +14,7 @@
     {%- endif -%}
     {%- set period = "event_date" if grain == "day" else "cast(date_trunc('week', event_date) as date)" -%}
     {%- set sql -%}
-        select distinct strftime({{ period }}, '%Y-%m-%d') as period
+        select distinct cast({{ period }} as string) as period
         from {{ ref('int_statement_rebuild_days') }}
         where queued_at > (
             select coalesce(max(queued_at), timestamp '1970-01-01') from {{ this }}
@@ -68,8 +68,8 @@
         from {{ this }}
     {%- else -%}
         select
-            cast(null as varchar) as employee_id,
-            cast(null as varchar) as {{ fingerprint }}
+            cast(null as string) as employee_id,
+            cast(null as string) as {{ fingerprint }}
         where false
     {%- endif -%}
 {%- endmacro %}

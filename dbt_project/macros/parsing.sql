@@ -15,11 +15,11 @@
 {% macro iso8601_duration_parts(column) -%}
     {#- xAPI result.duration (e.g. PT1H30M5S) split into its parts by one regex. A text that is
         not a duration leaves every part empty. -#}
-    regexp_extract(
-        {{ column }},
+    {{ regex_groups(
+        column,
         '^P(?:([0-9.]+)Y)?(?:([0-9.]+)M)?(?:([0-9.]+)W)?(?:([0-9.]+)D)?(?:T(?:([0-9.]+)H)?(?:([0-9.]+)M)?(?:([0-9.]+)S)?)?$',
         ['y', 'mo', 'w', 'd', 'h', 'mi', 's']
-    )
+    ) }}
 {%- endmacro %}
 
 {% macro iso8601_duration_minutes(parts, column) -%}
@@ -45,7 +45,7 @@
 
 {% macro local_time(utc_column) -%}
     {#- A naive UTC timestamp shown as wall-clock time in the company time zone. -#}
-    timezone('{{ var("timezone") }}', timezone('UTC', {{ utc_column }}))
+    {{ utc_to_local(utc_column, var("timezone")) }}
 {%- endmacro %}
 
 {% macro as_of_date() -%}

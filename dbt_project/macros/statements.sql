@@ -10,7 +10,7 @@ parsed as (
     -- parse the whole statement again for each of them).
     select
         *,
-        json_extract_string(payload, [
+        {{ json_texts('payload', [
             '$.verb.id',
             '$.actor.objectType',
             '$.actor.account.name',
@@ -26,10 +26,10 @@ parsed as (
             '$.result.success',
             '$.result.completion',
             '$.result.duration'
-        ]) as fields,
-        json_extract(payload, [
+        ]) }} as fields,
+        {{ json_values('payload', [
             '$.context.contextActivities.parent', '$.context.contextActivities.grouping'
-        ]) as context_activities
+        ]) }} as context_activities
     from {{ source_cte }}
 ),
 
@@ -39,35 +39,27 @@ extracted as (
         stored_at,
         timestamp_at,
         coalesce(timestamp_at, stored_at) as event_at_utc,
-        fields[1] as verb_id,
-        coalesce(fields[2], 'Agent') as actor_object_type,
-        fields[3] as actor_account_name,
-        rtrim(fields[4], '/') as actor_account_homepage,
-        lower(regexp_replace(trim(fields[5]), '^mailto:', '', 'i')) as actor_email,
-        lower(trim(fields[6])) as actor_mbox_sha1sum,
-        coalesce(fields[7], 'Activity') as object_type,
-        fields[8] as object_id,
+        {{ list_item('fields', 1) }} as verb_id,
+        coalesce({{ list_item('fields', 2) }}, 'Agent') as actor_object_type,
+        {{ list_item('fields', 3) }} as actor_account_name,
+        {{ rtrim_chars(list_item('fields', 4), '/') }} as actor_account_homepage,
+        lower(regexp_replace(trim({{ list_item('fields', 5) }}), '(?i)^mailto:', '')) as actor_email,
+        lower(trim({{ list_item('fields', 6) }})) as actor_mbox_sha1sum,
+        coalesce({{ list_item('fields', 7) }}, 'Activity') as object_type,
+        {{ list_item('fields', 8) }} as object_id,
         -- xAPI 1.0.3 wants arrays here; older clients send a single object, which LRSs accept.
-        list_concat(
-            case json_type(context_activities[1])
-                when 'ARRAY' then json_extract_string(context_activities[1], '$[*].id')
-                when 'OBJECT' then [context_activities[1] ->> '$.id']
-                else []
-            end,
-            case json_type(context_activities[2])
-                when 'ARRAY' then json_extract_string(context_activities[2], '$[*].id')
-                when 'OBJECT' then [context_activities[2] ->> '$.id']
-                else []
-            end
-        ) as context_activity_ids,
-        try_cast(fields[9] as double) as score_scaled,
-        try_cast(fields[10] as double) as score_raw,
-        try_cast(fields[11] as double) as score_min,
-        try_cast(fields[12] as double) as score_max,
-        try_cast(fields[13] as boolean) as result_success,
-        try_cast(fields[14] as boolean) as result_completion,
-        fields[15] as result_duration,
-        {{ iso8601_duration_parts('fields[15]') }} as result_duration_parts,
+        {{ list_concat(
+            json_ids(list_item('context_activities', 1)),
+            json_ids(list_item('context_activities', 2))
+        ) }} as context_activity_ids,
+        try_cast({{ list_item('fields', 9) }} as double) as score_scaled,
+        try_cast({{ list_item('fields', 10) }} as double) as score_raw,
+        try_cast({{ list_item('fields', 11) }} as double) as score_min,
+        try_cast({{ list_item('fields', 12) }} as double) as score_max,
+        try_cast({{ list_item('fields', 13) }} as boolean) as result_success,
+        try_cast({{ list_item('fields', 14) }} as boolean) as result_completion,
+        {{ list_item('fields', 15) }} as result_duration,
+        {{ iso8601_duration_parts(list_item('fields', 15)) }} as result_duration_parts,
         voids_statement_id,
         loaded_at,
         source_file,

@@ -42,7 +42,7 @@
 
 {% macro hire_quarter(date_column) -%}
     {#- e.g. 2025-Q3: readable in a BI filter and sorts in time order as text. -#}
-    strftime({{ date_column }}, '%Y') || '-Q' || quarter({{ date_column }})
+    cast(year({{ date_column }}) as string) || '-Q' || quarter({{ date_column }})
 {%- endmacro %}
 
 {% macro normal_quantile_975() -%}
@@ -91,7 +91,7 @@
     avg(case when outcomes.is_completer then 1.0 when not outcomes.is_completer then 0.0 end)
         as bundle_completion_rate,
     median(outcomes.days_to_competency) as median_days_to_competency,
-    avg(outcomes.post_training_score_delta order by outcomes.employee_id)
+    {{ ordered_avg('outcomes.post_training_score_delta', 'outcomes.employee_id') }}
         as post_training_score_delta
 {%- endmacro %}
 

@@ -9,19 +9,19 @@
         select
             {{ key }} as employee_id,
             {{ column_name }} as manager_id,
-            [{{ key }}] as path
+            {{ list_of([key]) }} as path
         from {{ model }}
         where {{ column_name }} is not null
         union all
         select
             chain.employee_id,
             managers.{{ column_name }} as manager_id,
-            list_append(chain.path, chain.manager_id) as path
+            array_append(chain.path, chain.manager_id) as path
         from chain
         inner join {{ model }} as managers on managers.{{ key }} = chain.manager_id
         where
             managers.{{ column_name }} is not null
-            and not list_contains(chain.path, chain.manager_id)
+            and not array_contains(chain.path, chain.manager_id)
     )
 
     select distinct employee_id

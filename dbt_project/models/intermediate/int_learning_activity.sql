@@ -10,7 +10,7 @@
     day was last rebuilt: the lookback, a backfill or a full run applies later changes to a day.
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=materialized_incremental(),
     incremental_strategy='delete+insert',
     unique_key='event_date',
     on_schema_change='sync_all_columns',
@@ -138,8 +138,7 @@ resolved as (
 context_activities as (
     select
         statement_id,
-        unnest(context_activity_ids) as activity_iri,
-        generate_subscripts(context_activity_ids, 1) as list_position
+        {{ unnest_with_position('context_activity_ids', 'activity_iri', 'list_position') }}
     from learning
 ),
 
@@ -147,7 +146,7 @@ context_courses as (
     -- Objects that are not a course themselves map through their context, first listed wins.
     select
         context_activities.statement_id,
-        arg_min(courses.course_id, context_activities.list_position) as course_id
+        min_by(courses.course_id, context_activities.list_position) as course_id
     from context_activities
     inner join courses on context_activities.activity_iri = courses.activity_iri
     group by context_activities.statement_id

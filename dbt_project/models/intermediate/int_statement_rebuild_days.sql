@@ -82,7 +82,7 @@ queued as (
 
 select
     queued.event_date,
-    list_sort(list(distinct queued.reason)) as reasons,
+    array_sort(array_agg(distinct queued.reason)) as reasons,
     {{ run_queued_at() }} as queued_at,
     any_value(loaded_through.loaded_through) as loaded_through
 from queued

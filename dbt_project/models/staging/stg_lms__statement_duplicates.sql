@@ -10,7 +10,7 @@ renamed as (
     select
         statement_id,
         coalesce(
-            timezone('UTC', try_cast(json_extract_string(raw_text, '$.timestamp') as timestamptz)),
+            {{ parse_utc_timestamp(json_text('raw_text', '$.timestamp')) }},
             stored_at
         ) as event_at_utc,
         source_file,

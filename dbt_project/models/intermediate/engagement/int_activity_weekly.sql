@@ -5,7 +5,7 @@
     on week_start).
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=materialized_incremental(),
     incremental_strategy='delete+insert',
     unique_key='week_start',
     on_schema_change='sync_all_columns',
@@ -29,10 +29,10 @@ select
     count(distinct event_date) as active_days,
     -- Summed in statement order: a rebuilt week gives the same double to the last bit,
     -- whatever order its rows were stored in.
-    coalesce(sum(learning_minutes order by statement_id), 0) as learning_minutes,
+    coalesce({{ ordered_sum('learning_minutes', 'statement_id') }}, 0) as learning_minutes,
     count(distinct case when is_completion then course_id end) as completions,
     count(*) filter (where is_assessment) as assessment_attempts,
-    avg(scaled_score order by statement_id) as avg_scaled_score,
+    {{ ordered_avg('scaled_score', 'statement_id') }} as avg_scaled_score,
     {{ run_queued_at() }} as queued_at
 from activity
 group by employee_id, week_start

@@ -42,7 +42,7 @@ bounds as (
 weeks as (
     select
         employee_id,
-        cast(unnest(generate_series(first_week, last_week, interval 7 day)) as date) as week_start
+        {{ date_series('first_week', 'last_week', 'interval 7 day') }} as week_start
     from bounds
     where first_week <= last_week
 ),

@@ -19,7 +19,7 @@
     (orchestration/defs/dbt/builds.py), so stored walks never outlive the rule that made them.
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=materialized_incremental(),
     incremental_strategy='delete+insert',
     unique_key='employee_id',
     on_schema_change='fail',
@@ -34,7 +34,7 @@ with recursive all_weeks as (
 fingerprints as (
     select
         employee_id,
-        md5(string_agg(cast(all_weeks as varchar), '|' order by week_index))
+        md5({{ ordered_string_agg(row_text('all_weeks'), "'|'", 'week_index') }})
             as measures_fingerprint
     from all_weeks
     group by employee_id

@@ -46,7 +46,7 @@ bundle_milestones as (
     -- Only for roles started once the LMS record begins: earlier starts cannot show completions.
     select
         'bundle:' || bundles.bundle_id || ':' || spells.employee_id || ':'
-        || bundles.course_id || ':' || strftime(spells.valid_from, '%Y-%m-%d') as milestone_id,
+        || bundles.course_id || ':' || cast(spells.valid_from as string) as milestone_id,
         'capability_bundle' as milestone_source,
         spells.employee_id,
         bundles.course_id,

@@ -20,7 +20,7 @@ with engagement as (
 milestones as (
     select
         milestones.employee_id,
-        md5(string_agg(cast(milestones as varchar), '|' order by milestones.milestone_id))
+        md5({{ ordered_string_agg(row_text('milestones'), "'|'", 'milestones.milestone_id') }})
             as milestones_fingerprint
     from {{ ref('int_milestones') }} as milestones
     group by milestones.employee_id
@@ -29,10 +29,11 @@ milestones as (
 attempts as (
     select
         activity.employee_id,
-        md5(string_agg(
-            concat_ws(',', activity.course_id, activity.event_at, activity.outcome),
-            '|' order by activity.event_at, activity.course_id, activity.outcome
-        )) as attempts_fingerprint
+        md5({{ ordered_string_agg(
+            "concat_ws(',', activity.course_id, cast(activity.event_at as string), activity.outcome)",
+            "'|'",
+            'activity.event_at, activity.course_id, activity.outcome'
+        ) }}) as attempts_fingerprint
     from {{ ref('int_learning_activity') }} as activity
     inner join {{ ref('stg_lms__courses') }} as courses
         on activity.course_id = courses.course_id

@@ -53,7 +53,7 @@ overdue as (
         on
             weeks.employee_id = milestones.employee_id
             and milestones.is_compliance
-            and weeks.week_end - milestones.due_date > weeks.compliance_grace_days
+            and {{ days_between('weeks.week_end', 'milestones.due_date') }} > weeks.compliance_grace_days
     where milestones.completed_date is null or milestones.completed_date > weeks.week_end
 ),
 
@@ -105,7 +105,7 @@ breaches as (
     select
         employee_id,
         week_start,
-        string_agg(distinct reason, ', ' order by reason) as breach_reasons
+        {{ ordered_string_agg('reason', "', '", 'reason', distinct=true) }} as breach_reasons
     from (
         select * from overdue
         union all

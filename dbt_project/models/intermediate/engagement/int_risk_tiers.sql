@@ -10,7 +10,7 @@
     full refresh (orchestration/defs/dbt/builds.py).
 -#}
 {{ config(
-    materialized='incremental',
+    materialized=materialized_incremental(),
     incremental_strategy='delete+insert',
     unique_key='employee_id',
     on_schema_change='fail',

@@ -26,7 +26,7 @@ role_at_hire as (
         spells.manager_id,
         row_number() over (
             partition by spells.employee_id
-            order by spells.valid_from > workers.hire_date, abs(spells.valid_from - workers.hire_date)
+            order by spells.valid_from > workers.hire_date, abs({{ days_between('spells.valid_from', 'workers.hire_date') }})
         ) as preference
     from spells
     inner join workers on spells.employee_id = workers.employee_id
@@ -62,8 +62,8 @@ select
     spelled.termination_date,
     spelled.termination_type,
     coalesce(spelled.termination_date, {{ as_of_date() }}) as spell_end_date,
-    coalesce(spelled.termination_date, {{ as_of_date() }}) - spelled.hire_date as tenure_days,
-    {{ tenure_band('coalesce(spelled.termination_date, ' ~ as_of_date() ~ ') - spelled.hire_date') }}
+    {{ days_between('coalesce(spelled.termination_date, ' ~ as_of_date() ~ ')', 'spelled.hire_date') }} as tenure_days,
+    {{ tenure_band(days_between('coalesce(spelled.termination_date, ' ~ as_of_date() ~ ')', 'spelled.hire_date')) }}
         as tenure_band,
     coalesce(spelled.termination_type = 'voluntary', false) as is_voluntary_exit
 from spelled

@@ -29,9 +29,9 @@ in_period as (
     -- Each employee's days in the period, as tenure days (days since the hire date).
     select
         employment.*,
-        greatest(employment.hire_date, period.period_start) - employment.hire_date
+        {{ days_between('greatest(employment.hire_date, period.period_start)', 'employment.hire_date') }}
             as first_tenure_day,
-        employment.spell_end_date - employment.hire_date as last_tenure_day
+        {{ days_between('employment.spell_end_date', 'employment.hire_date') }} as last_tenure_day
     from employment
     cross join period
     where employment.spell_end_date >= period.period_start
@@ -62,7 +62,7 @@ moves_in_band as (
     inner join moves
         on
             in_band.employee_id = moves.employee_id
-            and moves.move_date - employment.hire_date
+            and {{ days_between('moves.move_date', 'employment.hire_date') }}
             between in_band.first_tenure_day and in_band.last_tenure_day
     group by in_band.employee_id, in_band.tenure_band
 )
@@ -77,7 +77,7 @@ select
     cast(in_band.last_tenure_day - in_band.first_tenure_day + 1 as bigint) as person_days,
     cast(
         employment.is_voluntary_exit
-        and employment.termination_date - employment.hire_date
+        and {{ days_between('employment.termination_date', 'employment.hire_date') }}
         between in_band.first_tenure_day and in_band.last_tenure_day
         as bigint
     ) as voluntary_exits,

@@ -6,4 +6,5 @@
 {{ config(materialized='view') }}
 
 -- The fingerprint is the walk's bookkeeping, not engagement.
-select * exclude (measures_fingerprint) from {{ ref('int_engagement_weekly') }}
+select {{ select_all_but(ref('int_engagement_weekly'), ['measures_fingerprint']) }}
+from {{ ref('int_engagement_weekly') }}

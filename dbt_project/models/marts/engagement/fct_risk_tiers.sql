@@ -4,4 +4,5 @@
 -#}
 {{ config(materialized='view') }}
 
-select * exclude (inputs_fingerprint) from {{ ref('int_risk_tiers') }}
+select {{ select_all_but(ref('int_risk_tiers'), ['inputs_fingerprint']) }}
+from {{ ref('int_risk_tiers') }}

@@ -20,9 +20,9 @@ cells as (
         count(*) as employees,
         -- Doubles averaged in employee order: a re-run publishes the same bits.
         avg(engagement.activity_count) as avg_activity_count,
-        avg(engagement.learning_minutes order by engagement.employee_id) as avg_learning_minutes,
+        {{ ordered_avg('engagement.learning_minutes', 'engagement.employee_id') }} as avg_learning_minutes,
         avg(engagement.active_days) as avg_active_days,
-        avg(engagement.avg_scaled_score order by engagement.employee_id) as avg_scaled_score,
+        {{ ordered_avg('engagement.avg_scaled_score', 'engagement.employee_id') }} as avg_scaled_score,
         count(*) filter (where tiers.escalate_to_hr) as escalations
     from tiers
     inner join engagement

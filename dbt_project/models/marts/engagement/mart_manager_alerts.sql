@@ -29,7 +29,7 @@ codes as (
     select
         employee_id,
         tier,
-        unnest(string_split(reason_codes, ', ')) as code
+        {{ unnest_list(split_text('reason_codes', ', ')) }} as code
     from alerts
 ),
 
@@ -48,12 +48,11 @@ scripted as (
     -- compliance course's title, the only course detail a script carries.
     select
         reasons.employee_id,
-        string_agg(
-            replace(
-                scripts.script, '{course}', coalesce(courses.title, reasons.course_id, 'the course')
-            ),
-            ' ' order by scripts.priority, reasons.course_id
-        ) as script
+        {{ ordered_string_agg(
+            "replace(scripts.script, '{course}', coalesce(courses.title, reasons.course_id, 'the course'))",
+            "' '",
+            'scripts.priority, reasons.course_id'
+        ) }} as script
     from reasons
     inner join {{ ref('intervention_scripts') }} as scripts
         on reasons.tier = scripts.tier and reasons.reason = scripts.reason

@@ -84,10 +84,10 @@ score_windows as (
         course_progress.course_id,
         -- In statement order: the same double to the last bit however the rows are stored
         -- (int_learning_activity is rebuilt a day at a time).
-        avg(activity.scaled_score order by activity.statement_id) filter (
+        {{ ordered_avg('activity.scaled_score', 'activity.statement_id') }} filter (
             where activity.event_date > course_progress.first_completed_date
         ) as score_after,
-        avg(activity.scaled_score order by activity.statement_id) filter (
+        {{ ordered_avg('activity.scaled_score', 'activity.statement_id') }} filter (
             where activity.event_date < course_progress.first_completed_date
         ) as score_before
     from course_progress
@@ -176,7 +176,7 @@ select
         when round(completion_share, 9) >= {{ var('completion_threshold') }} then true
         when is_window_complete then false
     end as is_completer,
-    case when is_bundle_observable then competency_date - role_start_date end
+    case when is_bundle_observable then {{ days_between('competency_date', 'role_start_date') }} end
         as days_to_competency,
     case when is_bundle_observable then post_training_score_delta end
         as post_training_score_delta

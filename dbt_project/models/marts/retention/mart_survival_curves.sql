@@ -93,7 +93,7 @@ months as (
     select
         group_type,
         group_value,
-        cast(unnest(generate_series(0, max(tenure_month))) as integer) as tenure_month
+        {{ integer_series('0', 'max(tenure_month)') }} as tenure_month
     from by_month
     group by group_type, group_value
 ),

@@ -1,0 +1,31 @@
+{#-
+    The raw tables on Spark (docs/spark.md#the-lake): ingestion writes each raw table as Parquet
+    under PIPELINE_LAKE_DIR/raw/<table> (lms_statements partitioned by event_date), and every dbt
+    run on Spark registers them, so the sources read what the last load wrote. On DuckDB the
+    sources are the warehouse's own raw tables and there is nothing to do.
+-#}
+
+{% macro register_lake_sources() -%}
+    {{ return(adapter.dispatch('register_lake_sources')()) }}
+{%- endmacro %}
+
+{% macro default__register_lake_sources() -%}
+    select 1
+{%- endmacro %}
+
+{% macro spark__register_lake_sources() -%}
+    {%- if execute -%}
+        {%- do run_query('create schema if not exists raw') -%}
+        {%- for source in graph.sources.values() if source.source_name == 'raw' -%}
+            {%- set location = var('lake_dir') ~ '/raw/' ~ source.name -%}
+            {#- External tables: dropping one leaves its files; re-creating it picks up new
+                columns and partitions. -#}
+            {%- do run_query('drop table if exists raw.' ~ source.name) -%}
+            {%- do run_query("create table raw." ~ source.name ~ " using parquet location '" ~ location ~ "'") -%}
+            {%- if source.meta.get('partitioned_by') -%}
+                {%- do run_query('msck repair table raw.' ~ source.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
