@@ -127,6 +127,22 @@
     cast(try_cast({{ text }} as timestamp_ltz) as timestamp_ntz)
 {%- endmacro %}
 
+{% macro last_non_null(expression) -%}
+    {#- The window function: the last non-null value in the frame. -#}
+    {{ return(adapter.dispatch('last_non_null')(expression)) }}
+{%- endmacro %}
+{% macro default__last_non_null(expression) %}last_value({{ expression }} ignore nulls){% endmacro %}
+{% macro spark__last_non_null(expression) %}last_value({{ expression }}, true){% endmacro %}
+
+{% macro running_product(expression, window) -%}
+    {#- The product of the expression over a named window (Kaplan-Meier survival). -#}
+    {{ return(adapter.dispatch('running_product')(expression, window)) }}
+{%- endmacro %}
+{% macro default__running_product(expression, window) %}product({{ expression }}) over {{ window }}{% endmacro %}
+{% macro spark__running_product(expression, window) -%}
+    aggregate(collect_list({{ expression }}) over {{ window }}, cast(1 as double), (product, factor) -> product * factor)
+{%- endmacro %}
+
 {% macro ordered_avg(expression, order_by) -%}
     {#- avg() over doubles in a fixed order, so that DuckDB gives the same bits run after run. -#}
     {{ return(adapter.dispatch('ordered_avg')(expression, order_by)) }}

@@ -58,8 +58,8 @@
     -#}
     case
         when {{ survival }} is null then null
-        when {{ survival }} >= 1 then 1.0
-        when {{ survival }} <= 0 then 0.0
+        when {{ survival }} >= 1 then 1e0
+        when {{ survival }} <= 0 then 0e0
         else exp(-exp(
             ln(-ln({{ survival }}))
             {{ '-' if side == 'lower' else '+' }} {{ normal_quantile_975() }} * sqrt({{ greenwood }}) / ln({{ survival }})
@@ -82,13 +82,13 @@
         coalesce(sum(exposure.person_days) / {{ var('cohort_period_days') }}, 0)
     ) as cell_size,
     cast(sum(exposure.voluntary_exits) as bigint) as voluntary_exits,
-    sum(exposure.voluntary_exits) * 365.0 / nullif(sum(exposure.person_days), 0)
+    sum(exposure.voluntary_exits) * 365e0 / nullif(sum(exposure.person_days), 0)
         as voluntary_turnover_rate,
     cast(sum(exposure.internal_moves) as bigint) as internal_moves,
-    sum(exposure.internal_moves) * 1.0
+    sum(exposure.internal_moves) * 1e0
     / nullif(sum(exposure.person_days) / {{ var('cohort_period_days') }}, 0)
         as internal_mobility_rate,
-    avg(case when outcomes.is_completer then 1.0 when not outcomes.is_completer then 0.0 end)
+    avg(case when outcomes.is_completer then 1e0 when not outcomes.is_completer then 0e0 end)
         as bundle_completion_rate,
     median(outcomes.days_to_competency) as median_days_to_competency,
     {{ ordered_avg('outcomes.post_training_score_delta', 'outcomes.employee_id') }}

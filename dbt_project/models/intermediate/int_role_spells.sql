@@ -40,9 +40,9 @@ carried as (
         employee_id,
         effective_date,
         change_type,
-        last_value(job_code ignore nulls) over carry as job_code,
-        last_value(department ignore nulls) over carry as department,
-        last_value(manager_id ignore nulls) over carry as manager_id,
+        {{ last_non_null('job_code') }} over carry as job_code,
+        {{ last_non_null('department') }} over carry as department,
+        {{ last_non_null('manager_id') }} over carry as manager_id,
         row_number() over (
             partition by employee_id, effective_date order by source_line desc
         ) as rank_on_day

@@ -116,10 +116,9 @@ progress as (
             when count(course_progress.first_completed_date) = count(*)
                 then max(course_progress.first_completed_date)
         end as competency_date,
-        avg(
-            score_windows.score_after - score_windows.score_before
-            order by score_windows.course_id
-        ) as post_training_score_delta
+        {{ ordered_avg(
+            'score_windows.score_after - score_windows.score_before', 'score_windows.course_id'
+        ) }} as post_training_score_delta
     from course_progress
     left join score_windows
         on

@@ -29,9 +29,9 @@ strata as (
         department_at_hire as department,
         count(*) filter (where is_completer) as completers,
         count(*) filter (where not is_completer) as non_completers,
-        avg(case when voluntary_exit_12m then 0.0 else 1.0 end) filter (where is_completer)
+        avg(case when voluntary_exit_12m then 0e0 else 1e0 end) filter (where is_completer)
             as completer_retention_12m,
-        avg(case when voluntary_exit_12m then 0.0 else 1.0 end) filter (where not is_completer)
+        avg(case when voluntary_exit_12m then 0e0 else 1e0 end) filter (where not is_completer)
             as non_completer_retention_12m
     from eligible
     group by job_code_at_hire, hire_quarter, department_at_hire

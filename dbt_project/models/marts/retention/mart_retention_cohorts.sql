@@ -48,7 +48,7 @@ internal_hires as (
         job_code,
         department,
         count(*) as fills,
-        avg(case when is_internal then 1.0 else 0.0 end) as internal_hire_ratio
+        avg(case when is_internal then 1e0 else 0e0 end) as internal_hire_ratio
     from fills
     group by job_code, department
 ),

@@ -61,7 +61,7 @@ risk_sets as (
 kaplan_meier as (
     select
         *,
-        product(1.0 - events / at_risk) over running as survival,
+        {{ running_product('1.0 - events / at_risk', 'running') }} as survival,
         -- Greenwood: sum of d / (n (n - d)); a term with d = n (survival reaches 0) adds nothing.
         sum(
             case when events < at_risk then events / (at_risk * (at_risk - events)) else 0 end

@@ -53,7 +53,7 @@ observed as (
 ),
 
 base as (
-    select avg(case when is_followed_by_exit then 1.0 else 0.0 end) as base_rate from observed
+    select avg(case when is_followed_by_exit then 1e0 else 0e0 end) as base_rate from observed
 ),
 
 by_tier as (
@@ -62,15 +62,15 @@ by_tier as (
         count(*) as employee_weeks,
         count(distinct employee_id) as employees,
         count(*) filter (where is_followed_by_exit) as weeks_followed_by_exit,
-        avg(case when is_followed_by_exit then 1.0 else 0.0 end) as exit_within_90d_rate,
-        avg(case when is_answered then 1.0 else 0.0 end) as answered_share,
-        avg(case when is_not_useful then 1.0 else 0.0 end) as not_useful_share,
+        avg(case when is_followed_by_exit then 1e0 else 0e0 end) as exit_within_90d_rate,
+        avg(case when is_answered then 1e0 else 0e0 end) as answered_share,
+        avg(case when is_not_useful then 1e0 else 0e0 end) as not_useful_share,
         count(*) filter (where is_acted) as acted_weeks,
         count(distinct employee_id) filter (where is_acted) as acted_employees,
         count(distinct employee_id) filter (where not is_acted) as not_acted_employees,
-        avg(case when is_followed_by_exit then 1.0 else 0.0 end) filter (where is_acted)
+        avg(case when is_followed_by_exit then 1e0 else 0e0 end) filter (where is_acted)
             as exit_rate_acted,
-        avg(case when is_followed_by_exit then 1.0 else 0.0 end) filter (where not is_acted)
+        avg(case when is_followed_by_exit then 1e0 else 0e0 end) filter (where not is_acted)
             as exit_rate_not_acted,
         count(*) filter (where not is_acted) as not_acted_weeks
     from observed
