@@ -56,7 +56,7 @@ chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup lint chromium superset
+test: setup lint chromium superset spark
 	$(BIN)/pytest
 
 # The tests that run no pipeline, no service and no browser: a couple of minutes.
