@@ -71,12 +71,19 @@ export SUPERSET_CONFIG_PATH := $(CURDIR)/bi/superset/superset_config.py
 PUBLISH_DIR ?= $(or $(PIPELINE_PUBLISH_DIR),data/published)
 BI_PORT ?= 8088
 
-# The Spark engine's packages (pyspark, dbt-spark) in the same virtualenv; Java 17 must be on PATH.
-spark: $(VENV)/.spark-installed
+# The Spark engine (docs/spark.md): dbt with dbt-spark and pyspark in a virtualenv of their own.
+# Not in .venv: Great Expectations imports pyspark whenever it is installed, which would slow
+# every check step and, in Dagster's step processes, exit them. Java 17 must be on PATH.
+SPARK_VENV := .cache/spark-venv
 
-$(VENV)/.spark-installed: $(VENV)/.installed
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev,spark]'
-	@command -v java >/dev/null || { echo "The Spark engine needs Java 17: install a JDK (apt-get install openjdk-17-jre-headless)"; exit 1; }
+spark: $(SPARK_VENV)/.installed
+
+$(SPARK_VENV)/.installed: dbt_project/requirements-spark.txt
+	@command -v java >/dev/null || { echo "The Spark engine needs Java 17: apt-get install openjdk-17-jre-headless"; exit 1; }
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/pip install --quiet --upgrade pip uv
+	$(SPARK_VENV)/bin/uv pip install --quiet --python $(SPARK_VENV)/bin/python \
+		-r dbt_project/requirements-spark.txt
 	@touch $@
 
 superset: $(SUPERSET_VENV)/.installed

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import os
 import subprocess
-import sys
 import uuid
 from datetime import date
 from pathlib import Path
@@ -22,6 +21,9 @@ from orchestration.sample_data import generate
 from tests.conftest import run_pipeline, settings_for
 
 pytestmark = pytest.mark.pipeline
+
+# The Spark engine's dbt, in its own virtualenv (`make spark`, which `make test` runs).
+SPARK_DBT = Path(__file__).resolve().parents[1] / ".cache" / "spark-venv" / "bin" / "dbt"
 
 # Bookkeeping that differs by engine or by run, not results: when rows were queued, and the
 # fingerprints of the inputs an employee's rows were computed from.
@@ -39,7 +41,8 @@ def engines(tmp_path_factory):
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
         exported = {e.table: e.rows for e in export_raw(conn, lake)}
     env = os.environ | settings.dbt_env() | {"PIPELINE_LAKE_DIR": str(lake)}
-    dbt = str(Path(sys.executable).parent / "dbt")
+    assert SPARK_DBT.exists(), f"{SPARK_DBT} is missing: `make spark` installs it"
+    dbt = str(SPARK_DBT)
     for command in (["seed"], ["run"]):
         done = subprocess.run(
             [dbt, *command, "--target", "spark", "--target-path", str(root / "target")],
