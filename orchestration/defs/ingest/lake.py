@@ -4,8 +4,9 @@ contract checks, deduplication, voiding index and quarantine stay one implementa
 engines. `lms_statements` is partitioned by the UTC date of its timestamp (else stored), the
 column a day's rebuild filters on (`event_date_utc`).
 
-Each table is written to a new folder and swapped in by renaming, so a reader never sees half a
-table, and a failed export leaves the previous one in place."""
+Each table is written to a new folder and swapped in by two renames, so a reader never sees half
+a table (between the renames, for an instant, it finds none), and a failed export leaves the
+previous one in place."""
 
 from __future__ import annotations
 
