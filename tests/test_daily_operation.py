@@ -133,6 +133,21 @@ def assert_rebuilt_only(settings, days: list[date]) -> None:
            )""",
     )
     assert {week for (week,) in rebuilt_weeks} == weeks
+    # The trend mart: every week from the first queued one on, nothing before it.
+    rebuilt, kept = trend_weeks(settings)
+    assert rebuilt == {w for w in rebuilt | kept if w >= min(weeks)}
+    assert kept and max(kept) < min(weeks)
+
+
+def trend_weeks(settings) -> tuple[set[date], set[date]]:
+    """The weeks of int_engagement_trends the last dbt build wrote, and those it kept."""
+    rows = query(
+        settings,
+        """select distinct week_start, queued_at = (select max(queued_at) from
+             intermediate.int_statement_rebuild_days) as rebuilt
+           from intermediate.int_engagement_trends""",
+    )
+    return {w for w, new in rows if new}, {w for w, new in rows if not new}
 
 
 def test_a_backfill_of_a_range_from_either_cli_changes_no_published_table(built, tmp_path):
@@ -308,6 +323,47 @@ def test_late_and_voiding_statements_reach_the_days_they_belong_to(built, late_f
     assert facts == {late_id}
     # The day run converges on exactly what a full build of the same files publishes.
     assert published_tables(settings) == late_file_full_build
+
+
+def test_a_retroactive_hris_change_rebuilds_every_trend_week_and_equals_a_full_build(
+    built, tmp_path
+):
+    """A department change dated months back changes old weeks: the day's run rebuilds every
+    week of the trend mart, not only the queued ones, and publishes what a full build does."""
+    settings, _ = built
+    _transfer_an_employee(settings.landing_dir)
+    assert run_pipeline(settings, day=LAST_DAY.isoformat()).success
+    rebuilt, kept = trend_weeks(settings)
+    assert rebuilt and not kept
+    fresh = settings_for(tmp_path / "fresh", PIPELINE_AS_OF=END.isoformat())
+    shutil.copytree(settings.landing_dir, fresh.landing_dir)
+    assert run_pipeline(fresh).success
+    assert published_tables(settings) == published_tables(fresh)
+
+
+def _transfer_an_employee(landing: Path) -> None:
+    """Appends to hris/job_history.csv a transfer, 90 days before the as-of date, of the first
+    employee hired before then into another employee's department."""
+    path = landing / "hris" / "job_history.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line.split(","), strict=True)) for line in lines[1:]]
+    gone = {r["employee_id"] for r in rows if r["change_type"] == "termination"}
+    moved = next(
+        r
+        for r in rows
+        if r["change_type"] == "hire"
+        and r["manager_id"]
+        and r["employee_id"] not in gone
+        and r["effective_date"] < (END - timedelta(days=180)).isoformat()
+    )
+    other = next(r["department"] for r in rows if r["department"] != moved["department"])
+    transfer = moved | {
+        "effective_date": (END - timedelta(days=90)).isoformat(),
+        "change_type": "transfer",
+        "department": other,
+    }
+    path.write_text("\n".join([*lines, ",".join(transfer[c] for c in header)]) + "\n")
 
 
 @pytest.fixture(scope="module")

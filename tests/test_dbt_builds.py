@@ -6,10 +6,19 @@ from __future__ import annotations
 import copy
 import json
 
+import duckdb
 import pytest
 
-from orchestration.defs.dbt.builds import stored_rows_fingerprint
+from orchestration.defs.dbt.builds import (
+    LOG_TABLE,
+    TREND_MODEL,
+    Inputs,
+    ensure_log,
+    only_queued_weeks,
+    stored_rows_fingerprint,
+)
 from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.ingest.contract import INGESTED_FILES_TABLE, STATEMENTS_TABLE
 
 INCREMENTAL = "model.retention_pipeline.int_learning_activity"
 
@@ -112,3 +121,63 @@ def test_the_dbt_resource_knows_the_dbt_version_without_asking_dbt():
     ours = DbtCli(project_dir=dbt_project, dbt_executable=dbt_executable())
     theirs = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
     assert ours._cli_version == theirs._cli_version
+
+
+def test_the_trend_mart_rebuilds_every_week_when_anything_upstream_changes(manifest):
+    """int_engagement_trends rebuilds only the queued weeks while only statements change. An
+    edit anywhere upstream (a threshold seed, the tiers view, the walk) changes its upstream
+    fingerprint, so it rebuilds every week, without a whole-history rebuild of the others."""
+
+    def upstream(m: dict) -> str:
+        return stored_rows_fingerprint(m, [TREND_MODEL], whole_lineage=True)
+
+    before_rows, before_trend = stored_rows_fingerprint(manifest), upstream(manifest)
+    for section, uid, key in [
+        ("nodes", "seed.retention_pipeline.role_thresholds", "checksum"),
+        ("nodes", "model.retention_pipeline.fct_risk_tiers", "checksum"),
+        ("nodes", "model.retention_pipeline.int_engagement_measures", "checksum"),
+        ("nodes", TREND_MODEL, "checksum"),
+        ("macros", "macro.retention_pipeline.suppress_small", "macro_sql"),
+    ]:
+        edited = copy.deepcopy(manifest)
+        if key == "checksum":
+            edited[section][uid]["checksum"]["checksum"] = "edited"
+        else:
+            edited[section][uid][key] += "\n-- edited"
+        assert upstream(edited) != before_trend, uid
+        assert stored_rows_fingerprint(edited) == before_rows, uid
+
+
+def _log(conn, built_at: str, trend_upstream: str) -> None:
+    ensure_log(conn)
+    conn.execute(
+        f"insert into {LOG_TABLE} (run_id, days, inputs_fingerprint, stored_rows_fingerprint, "
+        "trend_upstream, built_at) values ('r', 'd', 'f', 's', ?, ?)",
+        [trend_upstream, built_at],
+    )
+
+
+def _loaded(conn, table: str, loaded_at: str) -> None:
+    conn.execute(
+        f"create table if not exists {INGESTED_FILES_TABLE} "
+        "(source_table varchar, loaded_at timestamp)"
+    )
+    conn.execute(f"insert into {INGESTED_FILES_TABLE} values (?, ?)", [table, loaded_at])
+
+
+def test_only_the_queued_weeks_when_only_statements_were_loaded_since_the_last_build():
+    now = Inputs(loaded_through=None, fingerprint="f", stored_rows="s", trend_upstream="t1")
+    conn = duckdb.connect()
+    conn.execute("create schema raw")
+    assert not only_queued_weeks(conn, now)  # no build yet
+    _loaded(conn, "raw.hris_workers", "2024-06-01 05:00")
+    _log(conn, "2024-06-01 06:00", "t1")
+    _loaded(conn, STATEMENTS_TABLE, "2024-06-02 05:00")
+    assert only_queued_weeks(conn, now)
+    # An upstream edit since the last build, or a snapshot loaded after it: every week.
+    assert not only_queued_weeks(conn, Inputs(None, "f", "s", "t2"))
+    _loaded(conn, "raw.hris_job_history", "2024-06-02 05:30")
+    assert not only_queued_weeks(conn, now)
+    # Once a build has read that snapshot, statements alone again.
+    _log(conn, "2024-06-02 06:00", "t1")
+    assert only_queued_weeks(conn, now)

@@ -73,3 +73,31 @@
         where false
     {%- endif -%}
 {%- endmacro %}
+
+{% macro trend_weeks_from() -%}
+    {#- The first week int_engagement_trends rebuilds, as an ISO date string: the week of the
+        earliest day queued since its last build, or the first week after the latest it holds
+        (weeks completed since, with or without statements), whichever is earlier. None (every
+        week) on a first or full build, when it holds nothing, and unless the dbt step vouches
+        that only statements changed since the last build (var only_queued_weeks). -#}
+    {%- if not (execute and is_incremental()) or not var('only_queued_weeks') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set after_latest = run_query(
+        "select cast(max(week_start) + 7 as string) from " ~ this
+    ).columns[0].values()[0] -%}
+    {%- if after_latest is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return((queued_since_last_build('week') + [after_latest]) | min) }}
+{%- endmacro %}
+
+{% macro delete_trend_weeks() -%}
+    {#- A pre-hook: clear every week from the first one rebuilt, so a week left without rows (the
+        as-of date moved back) does not keep its old cells. -#}
+    {%- if is_incremental() -%}
+        {%- set from_week = trend_weeks_from() -%}
+        delete from {{ this }}
+        {%- if from_week %} where week_start >= date '{{ from_week }}'{% endif %}
+    {%- endif -%}
+{%- endmacro %}

@@ -81,6 +81,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                     f"yet: rebuilding the whole history instead of {window.describe()}."
                 )
                 window = Window()
+            only_queued_weeks = builds.only_queued_weeks(conn, read)
         context.log.info(f"Statement days to rebuild: {window.describe()}")
         # Unit tests check the SQL, not the data: CI runs them (tests/test_dbt_unit_tests.py),
         # and production builds skip them, as dbt recommends.
@@ -89,7 +90,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # with env_var(): settings.dbt_env() and window.dbt_env() are the one bridge. dagster-dbt
         # builds the subprocess's environment from os.environ as it starts it, so the values are
         # set for that moment only and this process's environment is left as it was.
-        with mock.patch.dict(os.environ, settings.dbt_env() | window.dbt_env()):
+        # Unless only statements changed since the last build, the trend mart rebuilds every
+        # week (int_engagement_trends).
+        env = settings.dbt_env() | window.dbt_env()
+        env[builds.ONLY_QUEUED_WEEKS] = "1" if only_queued_weeks else ""
+        with mock.patch.dict(os.environ, env):
             invocation = dbt.cli(build, context=context)
         # The dbt subprocess holds the DuckDB file until it exits, so row counts are read
         # afterwards (dagster-dbt's fetch_row_counts would open the file while dbt still

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import yaml
 
 from orchestration.defs.ingest.contract import (
     INGESTED_FILES_TABLE,
     STATEMENT_DUPLICATES_TABLE,
     STATEMENTS_TABLE,
 )
-from orchestration.settings import PipelineSettings
+from orchestration.settings import DBT_PROJECT_DIR, PipelineSettings
 
 LOG_TABLE = "pipeline.dbt_builds"
 
@@ -41,6 +42,9 @@ class Inputs:
     loaded_through: datetime | None
     fingerprint: str
     stored_rows: str
+    # Everything upstream of the trend mart (models, seeds, macros, vars, settings): while it
+    # and the snapshots are unchanged, the mart rebuilds only the queued weeks.
+    trend_upstream: str = ""
 
 
 # An incremental model with this `meta` key finds the rows to recompute by itself, from a
@@ -50,21 +54,34 @@ class Inputs:
 FINDS_CHANGED_ROWS = "finds_changed_rows"
 
 
-def stored_rows_fingerprint(manifest: dict) -> str:
-    """The incremental models and everything in the project upstream of them (models, seeds and
-    the macros they call), by content; for a model that finds its changed rows by itself, only
-    the model, the views upstream of it through views, and their macros."""
+# The incremental trend mart, and the model whose rebuilt weeks it follows.
+TREND_MODEL = "model.retention_pipeline.int_engagement_trends"
+
+
+def stored_rows_fingerprint(
+    manifest: dict, roots: list[str] | None = None, *, whole_lineage: bool = False
+) -> str:
+    """The incremental models (or `roots`) and everything in the project upstream of them
+    (models, seeds and the macros they call), by content; for a model that finds its changed
+    rows by itself, only the model, the views upstream of it through views, and their macros,
+    unless `whole_lineage`. The trend mart is not among the incremental models here: when
+    anything upstream of it changes, it rebuilds every week by itself (`Inputs.trend_upstream`,
+    `only_queued_weeks`), and needs no whole-history rebuild."""
     nodes, macros = manifest["nodes"], manifest["macros"]
 
     def is_view(uid: str) -> bool:
         return uid in nodes and nodes[uid]["config"].get("materialized") == "view"
 
     # (node, whether only its rule counts: reached from a model that finds its changed rows)
-    todo = [
-        (uid, False)
-        for uid, node in nodes.items()
-        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental"
-    ]
+    if roots is None:
+        roots = [
+            uid
+            for uid, node in nodes.items()
+            if node["resource_type"] == "model"
+            and node["config"].get("materialized") == "incremental"
+            and uid != TREND_MODEL
+        ]
+    todo = [(uid, False) for uid in roots]
     seen: set[tuple[str, bool]] = set()
     used: set[str] = set()
     while todo:
@@ -72,7 +89,8 @@ def stored_rows_fingerprint(manifest: dict) -> str:
         if (uid, rule_only) in seen or uid not in nodes:
             continue
         seen.add((uid, rule_only))
-        rule_only = rule_only or bool(nodes[uid]["config"].get("meta", {}).get(FINDS_CHANGED_ROWS))
+        finds = bool(nodes[uid]["config"].get("meta", {}).get(FINDS_CHANGED_ROWS))
+        rule_only = rule_only or (finds and not whole_lineage)
         upstream = nodes[uid]["depends_on"].get("nodes", [])
         todo += [(up, rule_only) for up in upstream if not rule_only or is_view(up)]
         used.update(nodes[uid]["depends_on"].get("macros", []))
@@ -109,11 +127,37 @@ def inputs(conn: duckdb.DuckDBPyConnection, settings: PipelineSettings, manifest
     read = {key: value for key, value in settings.dbt_env().items() if key not in ignored}
     digest = hashlib.sha256(manifest)
     digest.update(json.dumps(read, sort_keys=True).encode())
+    project = json.loads(manifest)
+    used_settings = json.dumps(stored_rows_settings(settings), sort_keys=True)
+    stored = hashlib.sha256(stored_rows_fingerprint(project).encode())
+    stored.update(used_settings.encode())
+    trend = hashlib.sha256(
+        stored_rows_fingerprint(project, [TREND_MODEL], whole_lineage=True).encode()
+    )
+    trend.update(used_settings.encode())
     return Inputs(
         max((t for t in loaded if t is not None), default=None),
         digest.hexdigest(),
-        stored_rows_fingerprint(json.loads(manifest)),
+        stored.hexdigest(),
+        trend.hexdigest(),
     )
+
+
+# The run settings that change what stored rows hold, for every day: the company time zone (a
+# statement's event day) and the account home page (whose statement it is).
+STORED_ROWS_SETTINGS = ("PIPELINE_TIMEZONE", "PIPELINE_ACCOUNT_HOMEPAGE")
+
+
+def stored_rows_settings(settings: PipelineSettings) -> dict:
+    """The settings and dbt_project.yml vars (the small-cell size, the retention parameters)
+    that stored rows were computed with: when one changes, no old day or week may keep rows
+    computed with the old value."""
+    env = settings.dbt_env()
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return {
+        "settings": {key: env[key] for key in STORED_ROWS_SETTINGS},
+        "vars": project.get("vars", {}),
+    }
 
 
 def ensure_log(conn: duckdb.DuckDBPyConnection) -> None:
@@ -130,6 +174,9 @@ def ensure_log(conn: duckdb.DuckDBPyConnection) -> None:
             built_at timestamp not null default current_timestamp
         )"""
     )
+    # Added after the first release: a log written before it reads as "the trend mart's
+    # upstream changed" once.
+    conn.execute(f"alter table {LOG_TABLE} add column if not exists trend_upstream varchar")
 
 
 def unchanged_since_last_build(
@@ -153,11 +200,45 @@ def stored_rows_changed(conn: duckdb.DuckDBPyConnection, now: Inputs) -> bool:
     return last is None or last[0] != now.stored_rows
 
 
+# The environment variable behind the dbt var only_queued_weeks (dbt_project.yml).
+ONLY_QUEUED_WEEKS = "RETENTION_ONLY_QUEUED_WEEKS"
+
+
+def only_queued_weeks(conn: duckdb.DuckDBPyConnection, now: Inputs) -> bool:
+    """Whether, since the last dbt build that finished, only statements changed: no snapshot
+    extract (HRIS, courses, enrollments, alert feedback) was loaded, and nothing upstream of the
+    trend mart (a threshold seed, a model, a var, a setting) changed. Then a statement changes
+    only the weeks from its own day on, and int_engagement_trends rebuilds just those (the var
+    only_queued_weeks)."""
+    ensure_log(conn)
+    last = conn.execute(
+        f"select built_at, trend_upstream from {LOG_TABLE} order by built_at desc limit 1"
+    ).fetchone()
+    if last is None or last[1] != now.trend_upstream:
+        return False
+    built = last[0]
+    try:
+        (loaded,) = conn.execute(
+            f"select max(loaded_at) from {INGESTED_FILES_TABLE} where source_table <> ?",
+            [STATEMENTS_TABLE],
+        ).fetchone()
+    except duckdb.CatalogException:  # nothing loaded yet
+        return True
+    return loaded is None or loaded <= built
+
+
 def record_build(conn: duckdb.DuckDBPyConnection, run_id: str, days: str, built: Inputs) -> None:
     ensure_log(conn)
     conn.execute(
         f"insert into {LOG_TABLE} "
-        "(run_id, days, loaded_through, inputs_fingerprint, stored_rows_fingerprint) "
-        "values (?, ?, ?, ?, ?)",
-        [run_id, days, built.loaded_through, built.fingerprint, built.stored_rows],
+        "(run_id, days, loaded_through, inputs_fingerprint, stored_rows_fingerprint, "
+        "trend_upstream) values (?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            days,
+            built.loaded_through,
+            built.fingerprint,
+            built.stored_rows,
+            built.trend_upstream,
+        ],
     )
