@@ -38,6 +38,27 @@
     {{- literals | join(', ') if literals else 'null' -}}
 {%- endmacro %}
 
+{% macro statements_between(relation, days, pad_days=0) -%}
+    {#- The raw statements whose timestamp (else stored time) falls between the first and the last
+        of `days` (ISO dates, sorted), widened by pad_days: one range per timestamp column, which
+        DuckDB pushes into the scan, so the row groups of other days are skipped with their JSON
+        payloads. Filtering on coalesce(timestamp_at, stored_at) instead read every payload of
+        the history: 8.7 s of a day's run at 10M statements, against 0.1 s. -#}
+    {%- if days -%}
+        {%- set first = modules.datetime.date.fromisoformat(days[0]) - modules.datetime.timedelta(days=pad_days) -%}
+        {%- set after = modules.datetime.date.fromisoformat(days[-1]) + modules.datetime.timedelta(days=pad_days + 1) -%}
+        select * from {{ relation }}
+        where timestamp_at >= timestamp '{{ first }}' and timestamp_at < timestamp '{{ after }}'
+        union all
+        select * from {{ relation }}
+        where
+            timestamp_at is null
+            and stored_at >= timestamp '{{ first }}' and stored_at < timestamp '{{ after }}'
+    {%- else -%}
+        select * from {{ relation }} where false
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro delete_queued(column, grain='day') -%}
     {#- A pre-hook: clear every queued period first, so a period that is now empty (all of its
         statements voided) does not keep its old rows. -#}

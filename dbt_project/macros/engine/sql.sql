@@ -173,6 +173,20 @@
 {% macro default__row_text(relation_alias) %}cast({{ relation_alias }} as varchar){% endmacro %}
 {% macro spark__row_text(relation_alias) %}to_json(struct({{ relation_alias }}.*)){% endmacro %}
 
+{% macro rows_fingerprint(relation_alias, order_by) -%}
+    {#- With group by: a fingerprint of the group's rows, equal for equal rows in any order. On
+        DuckDB the sum of a 64-bit hash of each row, and the count: no text is built (the md5 of
+        the rows' text took 5 s of a day's run at 10M statements). Spark rebuilds these models
+        whole and keeps the md5 of the rows' text, in `order_by` order. -#}
+    {{ return(adapter.dispatch('rows_fingerprint')(relation_alias, order_by)) }}
+{%- endmacro %}
+{% macro default__rows_fingerprint(relation_alias, order_by) -%}
+    cast(sum(hash({{ relation_alias }})) as varchar) || ':' || cast(count(*) as varchar)
+{%- endmacro %}
+{% macro spark__rows_fingerprint(relation_alias, order_by) -%}
+    md5({{ ordered_string_agg(row_text(relation_alias), "'|'", order_by) }})
+{%- endmacro %}
+
 {% macro date_series(start, stop, step='interval 1 day') -%}
     {#- In a select list: one row per date from start to stop. -#}
     {{ return(adapter.dispatch('date_series')(start, stop, step)) }}

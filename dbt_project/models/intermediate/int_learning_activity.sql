@@ -23,8 +23,10 @@
 with source as (
     -- The raw rows of the queued days only, staged exactly as stg_lms__statements stages them:
     -- a filter on the view would come after its JSON extraction of the whole history.
-    select * from {{ source('raw', 'lms_statements') }}
-    {%- if days is not none %}
+    {%- if days is none %}
+        select * from {{ source('raw', 'lms_statements') }}
+    {%- else %}
+        select * from ({{ statements_between(source('raw', 'lms_statements'), days, pad_days=1) }})
         -- Offsets from UTC are under a day: a UTC date one day either side finds every
         -- statement of a queued local day.
         where cast(coalesce(timestamp_at, stored_at) as date) in (

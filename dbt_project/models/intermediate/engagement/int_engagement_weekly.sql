@@ -34,8 +34,7 @@ with recursive all_weeks as (
 fingerprints as (
     select
         employee_id,
-        md5({{ ordered_string_agg(row_text('all_weeks'), "'|'", 'week_index') }})
-            as measures_fingerprint
+        {{ rows_fingerprint('all_weeks', 'week_index') }} as measures_fingerprint
     from all_weeks
     group by employee_id
 ),

@@ -20,25 +20,32 @@ with engagement as (
 milestones as (
     select
         milestones.employee_id,
-        md5({{ ordered_string_agg(row_text('milestones'), "'|'", 'milestones.milestone_id') }})
-            as milestones_fingerprint
+        {{ rows_fingerprint('milestones', 'milestones.milestone_id') }} as milestones_fingerprint
     from {{ ref('int_milestones') }} as milestones
     group by milestones.employee_id
 ),
 
-attempts as (
+compliance_attempts as (
     select
         activity.employee_id,
-        md5({{ ordered_string_agg(
-            "concat_ws(',', activity.course_id, cast(activity.event_at as string), activity.outcome)",
-            "'|'",
-            'activity.event_at, activity.course_id, activity.outcome'
-        ) }}) as attempts_fingerprint
+        activity.course_id,
+        activity.event_at,
+        activity.outcome
     from {{ ref('int_learning_activity') }} as activity
     inner join {{ ref('stg_lms__courses') }} as courses
         on activity.course_id = courses.course_id
     where courses.is_compliance and activity.outcome in ('failed', 'passed')
-    group by activity.employee_id
+),
+
+attempts as (
+    select
+        compliance_attempts.employee_id,
+        {{ rows_fingerprint(
+            'compliance_attempts',
+            'compliance_attempts.event_at, compliance_attempts.course_id, compliance_attempts.outcome'
+        ) }} as attempts_fingerprint
+    from compliance_attempts
+    group by compliance_attempts.employee_id
 )
 
 select
