@@ -125,8 +125,8 @@ def test_the_dbt_resource_knows_the_dbt_version_without_asking_dbt():
 
 def test_the_trend_mart_rebuilds_every_week_when_anything_upstream_changes(manifest):
     """int_engagement_trends rebuilds only the queued weeks while only statements change. An
-    edit anywhere upstream (a threshold seed, the tiers view, the walk) changes its upstream
-    fingerprint, so it rebuilds every week, without a whole-history rebuild of the others."""
+    edit anywhere upstream (a threshold seed, the milestones, the weekly measures) changes its
+    upstream fingerprint, so it rebuilds every week, without a whole-history rebuild."""
 
     def upstream(m: dict) -> str:
         return stored_rows_fingerprint(m, [TREND_MODEL], whole_lineage=True)
@@ -134,7 +134,7 @@ def test_the_trend_mart_rebuilds_every_week_when_anything_upstream_changes(manif
     before_rows, before_trend = stored_rows_fingerprint(manifest), upstream(manifest)
     for section, uid, key in [
         ("nodes", "seed.retention_pipeline.role_thresholds", "checksum"),
-        ("nodes", "model.retention_pipeline.fct_risk_tiers", "checksum"),
+        ("nodes", "model.retention_pipeline.int_milestones", "checksum"),
         ("nodes", "model.retention_pipeline.int_engagement_measures", "checksum"),
         ("nodes", TREND_MODEL, "checksum"),
         ("macros", "macro.retention_pipeline.suppress_small", "macro_sql"),

@@ -262,8 +262,9 @@ def test_manager_alert_without_manager_is_an_error(planted):
 
 def test_unsuppressed_small_trend_cell_is_an_error(planted):
     path = planted(
-        "update marts.mart_engagement_trends set is_suppressed = false, employees = 2 "
-        "where rowid = (select min(rowid) from marts.mart_engagement_trends)"
+        # The mart is a view over int_engagement_trends, which holds its rows.
+        "update intermediate.int_engagement_trends set is_suppressed = false, employees = 2 "
+        "where rowid = (select min(rowid) from intermediate.int_engagement_trends)"
     )
     run = validate(path, "marts.mart_engagement_trends")
     assert "expect_column_values_to_be_between(unsuppressed_small_cells)" in failed(run)

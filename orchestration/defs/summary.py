@@ -11,16 +11,20 @@ _SCHEMAS = ("raw", "marts")
 
 
 def table_counts(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
-    """(schema, table, rows) for every base table in the raw and marts schemas."""
+    """(schema, table, rows) for every table in the raw and marts schemas, and every view in
+    marts (the published facts and the trend mart are views over intermediate tables)."""
     rows = conn.execute(
         """
-        select schema_name, table_name, estimated_size
+        select schema_name, table_name
         from duckdb_tables() where schema_name in ('raw', 'marts') and not temporary
-        order by schema_name, table_name"""
+        union all
+        select schema_name, view_name
+        from duckdb_views() where schema_name = 'marts' and not temporary and not internal
+        order by all"""
     ).fetchall()
     return [
         (schema, table, conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
-        for schema, table, _ in rows
+        for schema, table in rows
     ]
 
 

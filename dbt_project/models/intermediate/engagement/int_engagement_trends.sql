@@ -21,14 +21,14 @@
 {%- set from_week = trend_weeks_from() %}
 
 with tiers as (
-    select * from {{ ref('fct_risk_tiers') }}
+    select * from {{ ref('int_risk_tiers') }}
     {%- if from_week %}
         where week_start >= date '{{ from_week }}'
     {%- endif %}
 ),
 
 engagement as (
-    select * from {{ ref('fct_engagement_weekly') }}
+    select * from {{ ref('int_engagement_weekly') }}
     {%- if from_week %}
         where week_start >= date '{{ from_week }}'
     {%- endif %}
