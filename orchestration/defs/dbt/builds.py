@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-import yaml
 
+from orchestration.defs.dbt.vars import dbt_vars
 from orchestration.defs.ingest.contract import (
     INGESTED_FILES_TABLE,
     STATEMENT_DUPLICATES_TABLE,
     STATEMENTS_TABLE,
 )
-from orchestration.settings import DBT_PROJECT_DIR, PipelineSettings
+from orchestration.settings import PipelineSettings
 
 LOG_TABLE = "pipeline.dbt_builds"
 
@@ -54,7 +54,7 @@ class Inputs:
 FINDS_CHANGED_ROWS = "finds_changed_rows"
 
 
-# The incremental trend mart, and the model whose rebuilt weeks it follows.
+# The trend mart: incremental by week, it finds the weeks to rebuild by itself (only_queued_weeks).
 TREND_MODEL = "model.retention_pipeline.int_engagement_trends"
 
 
@@ -153,11 +153,7 @@ def stored_rows_settings(settings: PipelineSettings) -> dict:
     that stored rows were computed with: when one changes, no old day or week may keep rows
     computed with the old value."""
     env = settings.dbt_env()
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    return {
-        "settings": {key: env[key] for key in STORED_ROWS_SETTINGS},
-        "vars": project.get("vars", {}),
-    }
+    return {"settings": {key: env[key] for key in STORED_ROWS_SETTINGS}, "vars": dbt_vars()}
 
 
 def ensure_log(conn: duckdb.DuckDBPyConnection) -> None:
@@ -179,24 +175,25 @@ def ensure_log(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(f"alter table {LOG_TABLE} add column if not exists trend_upstream varchar")
 
 
+def _last_build(conn: duckdb.DuckDBPyConnection, columns: str) -> tuple | None:
+    """`columns` of the latest build in the log; None before the first."""
+    ensure_log(conn)
+    return conn.execute(
+        f"select {columns} from {LOG_TABLE} order by built_at desc limit 1"
+    ).fetchone()
+
+
 def unchanged_since_last_build(
     conn: duckdb.DuckDBPyConnection, now: Inputs, published_run_id: str | None
 ) -> bool:
-    ensure_log(conn)
-    last = conn.execute(
-        f"select run_id, loaded_through, inputs_fingerprint from {LOG_TABLE} "
-        "order by built_at desc limit 1"
-    ).fetchone()
+    last = _last_build(conn, "run_id, loaded_through, inputs_fingerprint")
     return last is not None and last == (published_run_id, now.loaded_through, now.fingerprint)
 
 
 def stored_rows_changed(conn: duckdb.DuckDBPyConnection, now: Inputs) -> bool:
     """Whether the incremental models' rows were computed by other rules than this build's (or
     by a build this log does not know: a warehouse from before it)."""
-    ensure_log(conn)
-    last = conn.execute(
-        f"select stored_rows_fingerprint from {LOG_TABLE} order by built_at desc limit 1"
-    ).fetchone()
+    last = _last_build(conn, "stored_rows_fingerprint")
     return last is None or last[0] != now.stored_rows
 
 
@@ -210,10 +207,7 @@ def only_queued_weeks(conn: duckdb.DuckDBPyConnection, now: Inputs) -> bool:
     trend mart (a threshold seed, a model, a var, a setting) changed. Then a statement changes
     only the weeks from its own day on, and int_engagement_trends rebuilds just those (the var
     only_queued_weeks)."""
-    ensure_log(conn)
-    last = conn.execute(
-        f"select built_at, trend_upstream from {LOG_TABLE} order by built_at desc limit 1"
-    ).fetchone()
+    last = _last_build(conn, "built_at, trend_upstream")
     if last is None or last[1] != now.trend_upstream:
         return False
     built = last[0]
