@@ -9,7 +9,10 @@ measures in one run:
   as one hand-tuned DuckDB script over the same files, in a fresh process with the same memory
   limit, whose tier counts must equal the pipeline's;
 - for `small` (unless --no-history), history length: the same number of statements spread over
-  10 years instead of 2, as a second full build.
+  10 years instead of 2, as a second full build;
+- for the sizes of --spark (`small` in `make bench`), the same full build with
+  PIPELINE_ENGINE=spark (docs/spark.md): dbt on local Spark (`local[2]`), in its own warehouse
+  and instance, with the Spark models' and tests' times from dbt's run results.
 
 The pipeline runs against a persistent Dagster instance, as users run it: DAGSTER_HOME is a
 directory per size holding a copy of deploy/dagster.yaml (what `make setup` installs), shared
@@ -204,6 +207,9 @@ class SizeResult:
     day_dbt_models: list[tuple[str, float]] = field(default_factory=list)
     history: list[HistoryRow] = field(default_factory=list)  # empty: not measured
     history_note: str = ""  # why not, or what generating the long history cost
+    spark: Measurement | None = None  # the full build with PIPELINE_ENGINE=spark
+    spark_dbt_models: list[tuple[str, float]] = field(default_factory=list)
+    spark_dbt_tests_seconds: float = 0.0
 
 
 class TreeSampler:
@@ -557,7 +563,12 @@ def full_build(c: Company, runs: Path, env: dict) -> Measurement:
 
 
 def bench_size(
-    size: str, workdir: Path, memory_limit: str, threads: int | None, history: bool
+    size: str,
+    workdir: Path,
+    memory_limit: str,
+    threads: int | None,
+    history: bool,
+    spark: bool = False,
 ) -> SizeResult:
     employees = SIZES[size]
     landing = workdir / f"landing-{size}"
@@ -616,6 +627,8 @@ def bench_size(
         dbt_tests_seconds=tests_seconds,
         day_dbt_models=day_models,
     )
+    if spark:
+        bench_spark(result, c, workdir / f"{size}-spark", memory_limit, threads)
     if HISTORY_RATIO not in TARGETS[size]:
         return result
     if not history:
@@ -631,6 +644,20 @@ def bench_size(
             f"{long.company.generate_seconds:,.0f} s (not counted)"
         )
     return result
+
+
+def bench_spark(
+    result: SizeResult, c: Company, runs: Path, memory_limit: str, threads: int | None
+) -> None:
+    """The full build again with PIPELINE_ENGINE=spark, in its own warehouse and instance."""
+    print(f"\n== {result.size}: the full build on Spark (local[2]) ==", flush=True)
+    shutil.rmtree(runs, ignore_errors=True)
+    runs.mkdir(parents=True)
+    env = size_env(c.landing, runs, c.last_day, memory_limit, threads)
+    env["PIPELINE_ENGINE"] = "spark"
+    result.spark = full_build(c, runs, env)
+    result.spark.label = "Spark full build"
+    result.spark_dbt_models, result.spark_dbt_tests_seconds = dbt_profile(result.spark.run_id)
 
 
 def bench_long_history(
@@ -743,6 +770,8 @@ def size_table(r: SizeResult) -> str:
         ("no new files", r.idle),
         ("floor", r.floor),
     ]
+    if r.spark is not None:
+        columns.append(("full build on Spark", r.spark))
 
     def cell(m: Measurement | None, value) -> str:
         if m is None:
@@ -772,9 +801,10 @@ def size_table(r: SizeResult) -> str:
         "|---|" + "---:|" * len(columns),
     ]
     for stage in STAGES:
-        label = {"dbt": "dbt (floor: compute)", "other": "other (start-up, report)"}.get(
-            stage, stage
-        )
+        label = {
+            "dbt": "dbt (floor: compute; Spark: lake export, dbt, views)",
+            "other": "other (start-up, report)",
+        }.get(stage, stage)
         row = []
         for name, m in columns:
             value = None if m is None else m.stages.get(stage)
@@ -915,6 +945,25 @@ def profile_lines(r: SizeResult) -> list[str]:
         lines += ["", f"Slowest dbt models of the incremental day ({r.size}):", ""]
         lines += ["| model | seconds |", "|---|---:|"]
         lines += [f"| `{name}` | {seconds:,.1f} |" for name, seconds in r.day_dbt_models[:6]]
+    if r.spark is not None and r.spark.steps:
+        lines += ["", f"Slowest steps of the full build on Spark ({r.size}):", ""]
+        lines += ["| step | stage | seconds |", "|---|---|---:|"]
+        for step in sorted(r.spark.steps, key=lambda s: -s["seconds"])[:6]:
+            lines.append(
+                f"| `{step['step']}` | {stage_of(step['step'])} | {step['seconds']:,.1f} |"
+            )
+    if r.spark_dbt_models:
+        duckdb_seconds = dict(r.dbt_models)
+        lines += ["", f"Slowest dbt models on Spark ({r.size}), beside DuckDB's:", ""]
+        lines += ["| model | Spark s | DuckDB s |", "|---|---:|---:|"]
+        lines += [
+            f"| `{name}` | {seconds:,.1f} | {duckdb_seconds.get(name, 0.0):,.1f} |"
+            for name, seconds in r.spark_dbt_models[:12]
+        ]
+        lines.append(
+            f"| all dbt tests (summed) | {r.spark_dbt_tests_seconds:,.1f} "
+            f"| {r.dbt_tests_seconds:,.1f} |"
+        )
     return lines
 
 
@@ -996,7 +1045,12 @@ def report(results: list[SizeResult], memory_limit: str, threads: int | None, lo
         ]
         if r.generate_seconds is not None:
             lines.append(f"- generating the company took {r.generate_seconds:,.0f} s (not counted)")
-        for m in (r.full, r.day, r.floor):
+        if r.spark is not None and r.spark.ok and r.full.ok:
+            lines.append(
+                f"- the full build on Spark (local[2], no targets): {r.spark.seconds:,.1f} s, "
+                f"{r.spark.seconds / r.full.seconds:.1f} times DuckDB's"
+            )
+        for m in (r.full, r.day, r.floor, r.spark):
             if m is not None and m.note:
                 lines.append(f"- {m.label}: {m.note}")
         history = history_lines(r)
@@ -1026,6 +1080,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="PIPELINE_DUCKDB_THREADS")
     parser.add_argument("--out", type=Path, default=RESULTS, help="the markdown report")
     parser.add_argument(
+        "--spark",
+        default="",
+        help="comma-separated sizes to also build on Spark (`make spark` first), e.g. small",
+    )
+    parser.add_argument(
         "--no-history",
         dest="history",
         action="store_false",
@@ -1036,16 +1095,25 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         parser.error(f"unknown size(s) {', '.join(unknown)}; expected {', '.join(SIZES)}")
+    spark_sizes = {s.strip() for s in args.spark.split(",") if s.strip()}
+    if spark_sizes - set(SIZES):
+        parser.error(f"unknown --spark size(s); expected {', '.join(SIZES)}")
     args.workdir.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     results = []
     for size in sizes:
         result = bench_size(
-            size, args.workdir.resolve(), args.memory_limit, args.threads, args.history
+            size,
+            args.workdir.resolve(),
+            args.memory_limit,
+            args.threads,
+            args.history,
+            spark=size in spark_sizes,
         )
         results.append(result)
         if not args.keep:
             shutil.rmtree(args.workdir / size, ignore_errors=True)
+            shutil.rmtree(args.workdir / f"{size}-spark", ignore_errors=True)
         text = report(results, args.memory_limit, args.threads, load)
         args.out.write_text(text, encoding="utf-8")  # after each size: a partial run still tells
     print()
@@ -1053,7 +1121,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Written to {args.out}")
     return (
         0
-        if all(r.full.ok and r.floor.ok and all(h.full.ok for h in r.history) for r in results)
+        if all(
+            r.full.ok
+            and r.floor.ok
+            and all(h.full.ok for h in r.history)
+            and (r.spark is None or r.spark.ok)
+            for r in results
+        )
         else 1
     )
 

@@ -21,7 +21,7 @@ from orchestration.settings import PipelineSettings
 def build_definitions(settings: PipelineSettings | None = None) -> dg.Definitions:
     settings = settings or PipelineSettings.from_env()
     ingest = ingest_assets.build_defs()
-    dbt = dbt_assets.build_defs()
+    dbt = dbt_assets.build_defs(settings)
     # Checks and publication cover whichever suites' tables and published marts
     # (docs/publication.md#published-tables) exist as assets now.
     asset_keys = asset_keys_of(ingest, dbt)

@@ -189,6 +189,38 @@ class DigestSettings:
         )
 
 
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Where dbt builds the models (PIPELINE_ENGINE, docs/spark.md): DuckDB in the warehouse
+    file, the default, or Apache Spark over the lake. Spark's own settings (master, memory,
+    Thrift host) are read by dbt_project/profiles.yml."""
+
+    name: str = "duckdb"
+    lake_dir: Path | None = None  # None: lake/ beside the warehouse file
+    # The dbt that has dbt-spark: `make spark` installs it in a virtualenv of its own.
+    spark_dbt: Path = PROJECT_ROOT / ".cache" / "spark-venv" / "bin" / "dbt"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> EngineSettings:
+        name = (env.get("PIPELINE_ENGINE") or "duckdb").strip().lower()
+        if name not in ENGINES:
+            raise SettingsError(
+                f"PIPELINE_ENGINE={name!r} is not an engine: choose one of {', '.join(ENGINES)}"
+            )
+        return cls(
+            name=name,
+            lake_dir=_path(env, "PIPELINE_LAKE_DIR", "") if env.get("PIPELINE_LAKE_DIR") else None,
+            spark_dbt=_path(env, "PIPELINE_SPARK_DBT", str(cls.spark_dbt)),
+        )
+
+    @property
+    def is_spark(self) -> bool:
+        return self.name == "spark"
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     landing_dir: Path
@@ -209,6 +241,7 @@ class PipelineSettings:
     as_of_fixed: bool = False
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT  # every DuckDB connection, dbt's too
     duckdb_threads: int | None = None  # None: DuckDB's default, one per core
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> PipelineSettings:
@@ -247,6 +280,7 @@ class PipelineSettings:
                 env, "PIPELINE_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT
             ),
             duckdb_threads=_number(env, "PIPELINE_DUCKDB_THREADS", None, int, minimum=1),
+            engine=EngineSettings.from_env(env),
         )
 
     def for_run(self) -> PipelineSettings:
@@ -270,7 +304,14 @@ class PipelineSettings:
             # profiles.yml cannot leave a setting out, so "DuckDB's default" is spelled out.
             "PIPELINE_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "PIPELINE_DUCKDB_THREADS": str(self.duckdb_threads or default_duckdb_threads()),
+            "PIPELINE_ENGINE": self.engine.name,
+            "PIPELINE_LAKE_DIR": str(self.lake_dir),
         }
+
+    @property
+    def lake_dir(self) -> Path:
+        """PIPELINE_LAKE_DIR, else lake/ beside the warehouse file."""
+        return self.engine.lake_dir or self.warehouse.parent / "lake"
 
 
 def today(timezone: str) -> date:

@@ -16,8 +16,8 @@ from dagster_dbt import (
 )
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.dbt import builds
-from orchestration.defs.dbt.project import DbtCli, dbt_executable, dbt_project, ensure_manifest
+from orchestration.defs.dbt import builds, engines
+from orchestration.defs.dbt.project import dbt_project, ensure_manifest
 from orchestration.defs.publication import read_manifest
 from orchestration.defs.rebuild import DBT_STEP, RebuildDays, Window, WindowError, resolve
 from orchestration.defs.resources import WAREHOUSE_POOL
@@ -59,6 +59,10 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             window = resolve(config, settings.as_of)
         except WindowError as exc:
             raise dg.Failure(description=f"Run config of {DBT_STEP}: {exc}") from None
+        try:
+            engines.check_ready(settings)
+        except engines.EngineError as exc:
+            raise dg.Failure(description=str(exc)) from None
         watch = Stopwatch()
         manifest = Path(dbt_project.manifest_path).read_bytes()
         with warehouse.get_connection() as conn:
@@ -82,6 +86,12 @@ def build_dbt_assets() -> dg.AssetsDefinition:
                 )
                 window = Window()
             only_queued_weeks = builds.only_queued_weeks(conn, read)
+            exported = engines.prepare(conn, settings)
+        if exported:
+            context.log.info(
+                f"Exported {len(exported)} raw table(s) to the lake at {settings.lake_dir}: "
+                + ", ".join(f"{e.table} ({e.rows:,} rows)" for e in exported)
+            )
         context.log.info(f"Statement days to rebuild: {window.describe()}")
         # Unit tests check the SQL, not the data: CI runs them (tests/test_dbt_unit_tests.py),
         # and production builds skip them, as dbt recommends.
@@ -92,7 +102,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # set for that moment only and this process's environment is left as it was.
         # Unless only statements changed since the last build, the trend mart rebuilds every
         # week (int_engagement_trends).
-        env = settings.dbt_env() | window.dbt_env()
+        env = settings.dbt_env() | window.dbt_env() | engines.dbt_env(settings)
         env[builds.ONLY_QUEUED_WEEKS] = "1" if only_queued_weeks else ""
         with mock.patch.dict(os.environ, env):
             invocation = dbt.cli(build, context=context)
@@ -100,6 +110,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         # afterwards (dagster-dbt's fetch_row_counts would open the file while dbt still
         # writes it).
         events = list(invocation.stream())
+        if settings.engine.is_spark:
+            _expose_spark_build(context, settings, env, invocation.manifest, warehouse)
         events = list(_with_row_counts(events, invocation.manifest, warehouse))
         with warehouse.get_connection() as conn:
             builds.record_build(conn, context.run_id, window.describe(), read)
@@ -116,6 +128,24 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             )
 
     return dbt_models
+
+
+def _expose_spark_build(context, settings, env, manifest, warehouse: DuckDBResource) -> None:
+    """What Spark built, readable in the warehouse as if DuckDB had built it (engines.py)."""
+    with warehouse.get_connection() as conn:
+        exposed = engines.expose_tables(conn, settings, manifest)
+    # Beside the lake, not in dbt_project/target: one folder per warehouse, kept for dbt's
+    # partial parse, that no other warehouse's run writes at the same time.
+    target = settings.lake_dir / "dbt-target"
+    try:
+        engines.build_views(settings, env, target)
+    except engines.EngineError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    context.log.info(
+        f"Spark's {len(exposed)} tables are readable in the warehouse as views over their "
+        f"Parquet files under {settings.lake_dir / 'warehouse'}; the view models were built "
+        "over them on DuckDB."
+    )
 
 
 KEEP_INVOCATION_TARGETS = 5
@@ -190,8 +220,8 @@ def _with_row_counts(
             yield event
 
 
-def build_defs() -> dg.Definitions:
+def build_defs(settings: PipelineSettings) -> dg.Definitions:
     return dg.Definitions(
         assets=[build_dbt_assets()],
-        resources={"dbt": DbtCli(project_dir=dbt_project, dbt_executable=dbt_executable())},
+        resources={"dbt": engines.dbt_resource(settings)},
     )

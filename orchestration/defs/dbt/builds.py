@@ -123,7 +123,12 @@ def inputs(conn: duckdb.DuckDBPyConnection, settings: PipelineSettings, manifest
         except duckdb.CatalogException:  # nothing of that kind loaded yet
             continue
     # Where the warehouse is and how much memory dbt gets change no result.
-    ignored = {"PIPELINE_WAREHOUSE", "PIPELINE_DUCKDB_MEMORY_LIMIT", "PIPELINE_DUCKDB_THREADS"}
+    ignored = {
+        "PIPELINE_WAREHOUSE",
+        "PIPELINE_LAKE_DIR",
+        "PIPELINE_DUCKDB_MEMORY_LIMIT",
+        "PIPELINE_DUCKDB_THREADS",
+    }
     read = {key: value for key, value in settings.dbt_env().items() if key not in ignored}
     digest = hashlib.sha256(manifest)
     digest.update(json.dumps(read, sort_keys=True).encode())
@@ -144,8 +149,9 @@ def inputs(conn: duckdb.DuckDBPyConnection, settings: PipelineSettings, manifest
 
 
 # The run settings that change what stored rows hold, for every day: the company time zone (a
-# statement's event day) and the account home page (whose statement it is).
-STORED_ROWS_SETTINGS = ("PIPELINE_TIMEZONE", "PIPELINE_ACCOUNT_HOMEPAGE")
+# statement's event day), the account home page (whose statement it is), and the engine (after a
+# switch, the warehouse's tables are the other engine's: views over Spark's files, say).
+STORED_ROWS_SETTINGS = ("PIPELINE_TIMEZONE", "PIPELINE_ACCOUNT_HOMEPAGE", "PIPELINE_ENGINE")
 
 
 def stored_rows_settings(settings: PipelineSettings) -> dict:

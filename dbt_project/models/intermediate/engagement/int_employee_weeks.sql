@@ -57,9 +57,10 @@ placed as (
         spells.manager_id,
         coalesce(jobs.job_family, 'unknown') as job_family,
         coalesce(jobs.is_compliance_sensitive, false) as is_compliance_sensitive,
-        row_number() over (
+        -- bigint on both engines (Spark's row_number is an int).
+        cast(row_number() over (
             partition by weeks.employee_id order by weeks.week_start
-        ) as week_index
+        ) as bigint) as week_index
     from weeks
     left join spells
         on

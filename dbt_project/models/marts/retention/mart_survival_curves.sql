@@ -130,7 +130,8 @@ select
     group_type,
     group_value,
     tenure_month,
-    tenure_month * {{ days_per_month() }} as tenure_days,
+    -- The type DuckDB infers; Spark's would be one digit wider.
+    cast(tenure_month * {{ days_per_month() }} as decimal(16, 4)) as tenure_days,
     {{ suppress_small('at_risk', 'at_risk') }} as at_risk,
     {{ suppress_small('events', 'at_risk') }} as events,
     {{ suppress_small('censored', 'at_risk') }} as censored,
