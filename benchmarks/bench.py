@@ -924,34 +924,29 @@ def history_lines(r: SizeResult) -> list[str]:
     return lines
 
 
-def profile_lines(r: SizeResult) -> list[str]:
-    lines = [f"Slowest steps of the full build ({r.size}):", ""]
-    lines += ["| step | stage | seconds |", "|---|---|---:|"]
-    for step in sorted(r.full.steps, key=lambda s: -s["seconds"])[:12]:
+def steps_table(title: str, m: Measurement, rows: int) -> list[str]:
+    """The `rows` slowest steps of a run, under `title`."""
+    lines = ["", f"{title}:", "", "| step | stage | seconds |", "|---|---|---:|"]
+    for step in sorted(m.steps, key=lambda s: -s["seconds"])[:rows]:
         lines.append(f"| `{step['step']}` | {stage_of(step['step'])} | {step['seconds']:,.1f} |")
+    return lines
+
+
+def profile_lines(r: SizeResult) -> list[str]:
+    lines = steps_table(f"Slowest steps of the full build ({r.size})", r.full, 12)[1:]
     if r.dbt_models:
         lines += ["", "Slowest dbt models (dbt's execution time; 2 dbt threads):", ""]
         lines += ["| model | seconds |", "|---|---:|"]
         lines += [f"| `{name}` | {seconds:,.1f} |" for name, seconds in r.dbt_models[:10]]
         lines.append(f"| all dbt tests (summed) | {r.dbt_tests_seconds:,.1f} |")
     if r.day is not None and r.day.steps:
-        lines += ["", f"Slowest steps of the incremental day ({r.size}):", ""]
-        lines += ["| step | stage | seconds |", "|---|---|---:|"]
-        for step in sorted(r.day.steps, key=lambda s: -s["seconds"])[:8]:
-            lines.append(
-                f"| `{step['step']}` | {stage_of(step['step'])} | {step['seconds']:,.1f} |"
-            )
+        lines += steps_table(f"Slowest steps of the incremental day ({r.size})", r.day, 8)
     if r.day_dbt_models:
         lines += ["", f"Slowest dbt models of the incremental day ({r.size}):", ""]
         lines += ["| model | seconds |", "|---|---:|"]
         lines += [f"| `{name}` | {seconds:,.1f} |" for name, seconds in r.day_dbt_models[:6]]
     if r.spark is not None and r.spark.steps:
-        lines += ["", f"Slowest steps of the full build on Spark ({r.size}):", ""]
-        lines += ["| step | stage | seconds |", "|---|---|---:|"]
-        for step in sorted(r.spark.steps, key=lambda s: -s["seconds"])[:6]:
-            lines.append(
-                f"| `{step['step']}` | {stage_of(step['step'])} | {step['seconds']:,.1f} |"
-            )
+        lines += steps_table(f"Slowest steps of the full build on Spark ({r.size})", r.spark, 6)
     if r.spark_dbt_models:
         duckdb_seconds = dict(r.dbt_models)
         lines += ["", f"Slowest dbt models on Spark ({r.size}), beside DuckDB's:", ""]
