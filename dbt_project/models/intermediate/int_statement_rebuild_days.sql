@@ -50,11 +50,10 @@ new_statements as (
 queued as (
     {%- if var('min_date', none) and var('max_date', none) %}
         select
-            cast(unnest(generate_series(
-                date '{{ var("min_date") }}' - {{ var('lookback_days') }},
-                date '{{ var("max_date") }}',
-                interval 1 day
-            )) as date) as event_date,
+            {{ date_series(
+                "date '" ~ var("min_date") ~ "' - " ~ var('lookback_days'),
+                "date '" ~ var("max_date") ~ "'"
+            ) }} as event_date,
             'window' as reason
         union all
     {%- endif %}
