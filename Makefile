@@ -105,8 +105,9 @@ test-bi: setup chromium superset
 	$(BIN)/pytest tests/test_superset.py
 
 # Issue 8's benchmark, outside the test suite: ~1M and ~10M statements, each as a full build, an
-# incremental day and the hand-tuned floor (benchmarks/floor.sql), and 1M on Spark too. About 40 min on 2 cores, and
-# ~8 GB under BENCH_WORKDIR; it writes benchmarks/RESULTS.md, which benchmarks/README.md quotes.
+# incremental day and the hand-tuned floor (benchmarks/floor.sql), and 1M on Spark too. About
+# 55 min on 2 cores, and ~8 GB under BENCH_WORKDIR; it writes benchmarks/RESULTS.md, which
+# benchmarks/README.md quotes.
 BENCH_WORKDIR ?= /tmp/retention-bench
 
 bench: setup spark

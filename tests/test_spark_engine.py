@@ -69,8 +69,8 @@ def engines_built(tmp_path_factory):
 def test_the_raw_tables_reach_the_lake_with_statements_partitioned_by_day(engines_built):
     settings = engines_built["settings"]
     statements = settings.lake_dir / "raw" / "lms_statements"
-    in_lake = f"select count(*) from read_parquet('{statements}/**/*.parquet')"
-    (in_lake,) = query(settings, in_lake)[0]
+    sql = f"select count(*) from read_parquet('{statements}/**/*.parquet')"
+    (in_lake,) = query(settings, sql)[0]
     assert in_lake == query(settings, "select count(*) from raw.lms_statements")[0][0] > 0
     days = list(statements.glob(f"{PARTITION_COLUMN}=*"))
     assert len(days) > 100  # four months of days

@@ -138,7 +138,7 @@ def _expose_spark_build(context, settings, env, manifest, warehouse: DuckDBResou
     # partial parse, that no other warehouse's run writes at the same time.
     target = settings.lake_dir / "dbt-target"
     try:
-        engines.build_views(settings, env, target)
+        engines.build_views(env, target)
     except engines.EngineError as exc:
         raise dg.Failure(description=str(exc)) from None
     context.log.info(

@@ -89,8 +89,6 @@ def expose_tables(
 ) -> list[str]:
     """After dbt on Spark: a DuckDB view over the Parquet files of every model Spark wrote as a
     table, in the model's own schema and name. Returns the relations exposed."""
-    if not settings.engine.is_spark:
-        return []
     exposed = []
     for node in manifest["nodes"].values():
         if node["resource_type"] != "model":
@@ -119,12 +117,10 @@ def expose_tables(
     return sorted(exposed)
 
 
-def build_views(settings: PipelineSettings, env: Mapping[str, str], target_path: Path) -> None:
+def build_views(env: Mapping[str, str], target_path: Path) -> None:
     """After `expose_tables`: dbt on DuckDB creates the view models (staging, the published
     facts) over the exposed tables, from the same SQL as the DuckDB engine. Views only: a few
     seconds, no data moved. Raises EngineError with dbt's output when dbt fails."""
-    if not settings.engine.is_spark:
-        return
     done = subprocess.run(
         [
             dbt_executable(),
