@@ -1,16 +1,18 @@
 """The same pipeline on Apache Spark (docs/spark.md): a generated company is built by the
 pipeline on DuckDB, then the same warehouse is switched to PIPELINE_ENGINE=spark and built again
-by Dagster, through dbt on local Spark (dbt-spark's `session` method, local[2]), then a day is
-run again on Spark. Every model and
-every published table must equal DuckDB's, to 1e-9 on doubles and exactly elsewhere (tiers,
-reason codes, cohorts, survival), and every check must have run and passed on Spark's rows."""
+by Dagster, through dbt on local Spark (dbt-spark's `session` method, local[2]). Then a file lands
+with a late statement and the voiding of every statement of an old day, and the next day is run
+on both engines: incrementally, on Spark by day partitions. Every model and every published
+table must equal DuckDB's, to 1e-9 on doubles and exactly elsewhere (tiers, reason codes,
+cohorts, survival), and every check must have run and passed on Spark's rows."""
 
 from __future__ import annotations
 
 import math
 import shutil
 import uuid
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -19,17 +21,21 @@ from orchestration.defs.dbt import engines
 from orchestration.defs.ingest.lake import PARTITION_COLUMN
 from orchestration.sample_data import generate
 from orchestration.settings import PipelineSettings
-from tests.conftest import query, run_pipeline, settings_for
+from tests.conftest import last_queue, query, run_pipeline, settings_for
+from tests.landing import account, statement, write_statements
 
 pytestmark = pytest.mark.pipeline
 
 # Bookkeeping that differs by engine or by run, not results: when rows were queued, and the
 # fingerprints of the inputs an employee's rows were computed from.
 BOOKKEEPING = {"queued_at", "loaded_through", "measures_fingerprint", "inputs_fingerprint"}
-# The queue of days each run rebuilt: a log of the runs, which differ (Spark ran a day more).
+# The queue of days each run rebuilt: a log of the runs, which differ (Spark ran a full build
+# more).
 RUN_LOGS = {"int_statement_rebuild_days"}
 # The publication's own row: which run published it, and when.
 PUBLICATION_BOOKKEEPING = {"publication_id", "published_at_utc", "run_id"}
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+NEXT_DAY = date(2024, 6, 29)
 
 
 @pytest.fixture(scope="module")
@@ -44,26 +50,96 @@ def engines_built(tmp_path_factory):
     )
     duck_run = run_pipeline(duck)
     assert duck_run.success
-    # DuckDB's build, kept aside: the Spark run replaces the warehouse's tables with views.
-    shutil.copyfile(duck.warehouse, root / "duckdb-build.duckdb")
-    shutil.copytree(duck.publish_dir, root / "duckdb-published", symlinks=True)
+    # DuckDB's build goes on in a copy: the Spark run replaces the warehouse's tables with views.
+    duck = settings_for(
+        root,
+        PIPELINE_TIMEZONE="America/New_York",
+        PIPELINE_WAREHOUSE=str(root / "duckdb-build.duckdb"),
+        PIPELINE_PUBLISH_DIR=str(root / "duckdb-published"),
+    )
+    shutil.copyfile(spark.warehouse, duck.warehouse)
     spark_run = run_pipeline(spark)
     assert spark_run.success
-    # The next day's run, as the schedule would start it: a rebuild window on Spark. Over the
-    # same files it must change nothing, so the comparisons below hold after it too.
-    assert run_pipeline(spark, day="2024-06-29").success
+
+    # The next day, as the schedule would run it, once a file has landed with a statement 60
+    # days late and the voiding of every statement of a day 40 days back.
+    before = day_partitions(spark)
+    late_day, voided_day = NEXT_DAY - timedelta(days=60), NEXT_DAY - timedelta(days=40)
+    land_late_file(spark, late_day, voided_day)
+    assert run_pipeline(spark, day=NEXT_DAY.isoformat()).success
+    queued, _ = last_queue(spark)
     (window_days,) = query(
         spark,
         "select count(*) from intermediate.int_statement_rebuild_days "
         "where list_contains(reasons, 'window')",
     )[0]
     assert window_days == 1 + spark.lookback_days
+    assert run_pipeline(duck, day=NEXT_DAY.isoformat()).success
     return {
         "settings": spark,
-        "duckdb_warehouse": root / "duckdb-build.duckdb",
-        "duckdb_publication": root / "duckdb-published" / "analytics.duckdb",
+        "duckdb_warehouse": duck.warehouse,
+        "duckdb_publication": duck.publish_dir / "analytics.duckdb",
         "runs": {"duckdb": duck_run, "spark": spark_run},
+        "partitions": (before, day_partitions(spark)),
+        "queued": {day.isoformat() for day in queued},
+        "late_day": late_day.isoformat(),
+        "voided_day": voided_day.isoformat(),
     }
+
+
+def day_partitions(settings) -> dict[str, set[str]]:
+    """The files Spark holds for each day of int_learning_activity, by day."""
+    table = settings.lake_dir / "warehouse" / "intermediate.db" / "int_learning_activity"
+    return {
+        folder.name.split("=", 1)[1]: {f.name for f in folder.glob("*.parquet")}
+        for folder in table.glob("lake_partition=*")
+    }
+
+
+def land_late_file(settings, late_day: date, voided_day: date) -> Path:
+    """A late statement on `late_day` and the voiding of every statement of `voided_day`."""
+    voided = query(
+        settings,
+        "select statement_id::varchar from intermediate.int_learning_activity "
+        "where event_date = ? order by 1",
+        [voided_day],
+    )
+    (employee,) = query(
+        settings,
+        "select min(employee_id) from intermediate.int_learning_activity where event_date = ?",
+        [late_day],
+    )[0]
+    assert voided and employee
+    stored = f"{NEXT_DAY}T09:00:00Z"
+    late = statement(
+        900000, account(employee), "completed", timestamp=f"{late_day}T15:00:00Z", stored=stored
+    )
+    lines = [late]
+    for n, (voided_id,) in enumerate(voided, start=900001):
+        voiding = statement(
+            n, account(employee), "voided", timestamp=f"{NEXT_DAY}T15:00:00Z", stored=stored
+        )
+        voiding["verb"]["id"] = VOIDED
+        voiding["object"] = {"objectType": "StatementRef", "id": voided_id}
+        lines.append(voiding)
+    path = settings.landing_dir / "lms/statements/late/arrived-today.jsonl"
+    return write_statements(path, lines)
+
+
+def test_a_day_on_spark_rewrites_only_the_partitions_of_the_days_it_queued(engines_built):
+    """int_learning_activity is incremental on Spark too: the day's run dropped and wrote again
+    the partitions of the days it queued (the window, the late day, the voided day) and left
+    every other day's files alone; the day whose statements were all voided is gone."""
+    before, after = engines_built["partitions"]
+    queued = engines_built["queued"]
+    assert {engines_built["late_day"], engines_built["voided_day"]} <= queued
+    assert engines_built["voided_day"] in before
+    assert engines_built["voided_day"] not in after
+    untouched = set(before) - queued
+    assert len(untouched) > 100  # four months of days
+    assert {day: after.get(day) for day in untouched} == {day: before[day] for day in untouched}
+    rewritten = (set(before) & set(after)) & queued
+    assert rewritten and all(after[day].isdisjoint(before[day]) for day in rewritten)
 
 
 def test_the_raw_tables_reach_the_lake_with_statements_partitioned_by_day(engines_built):
@@ -95,7 +171,7 @@ def test_every_model_built_on_spark_equals_the_duckdb_build(engines_built):
             continue
         # On Spark, the warehouse only shows Spark's files.
         files = settings.lake_dir / "warehouse" / f"{schema}.db" / table
-        assert any(files.glob("*.parquet")), f"{schema}.{table} was not built on Spark"
+        assert any(files.glob("**/*.parquet")), f"{schema}.{table} was not built on Spark"
         (kind,) = conn.execute(
             "select table_type from information_schema.tables where table_catalog = 'spark' "
             "and table_schema = ? and table_name = ?",

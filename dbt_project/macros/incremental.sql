@@ -48,12 +48,15 @@
         {%- set first = modules.datetime.date.fromisoformat(days[0]) - modules.datetime.timedelta(days=pad_days) -%}
         {%- set after = modules.datetime.date.fromisoformat(days[-1]) + modules.datetime.timedelta(days=pad_days + 1) -%}
         select * from {{ relation }}
-        where timestamp_at >= timestamp '{{ first }}' and timestamp_at < timestamp '{{ after }}'
+        where
+            timestamp_at >= timestamp '{{ first }}' and timestamp_at < timestamp '{{ after }}'
+            {{- lake_days_between(first, after) }}
         union all
         select * from {{ relation }}
         where
             timestamp_at is null
             and stored_at >= timestamp '{{ first }}' and stored_at < timestamp '{{ after }}'
+            {{- lake_days_between(first, after) }}
     {%- else -%}
         select * from {{ relation }} where false
     {%- endif -%}
@@ -63,8 +66,7 @@
     {#- A pre-hook: clear every queued period first, so a period that is now empty (all of its
         statements voided) does not keep its old rows. -#}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where {{ column }} in ({{ date_literals(queued_since_last_build(grain)) }})
+        {{ delete_periods(column, queued_since_last_build(grain)) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -117,8 +119,6 @@
     {#- A pre-hook: clear every week from the first one rebuilt, so a week left without rows (the
         as-of date moved back) does not keep its old cells. -#}
     {%- if is_incremental() -%}
-        {%- set from_week = trend_weeks_from() -%}
-        delete from {{ this }}
-        {%- if from_week %} where week_start >= date '{{ from_week }}'{% endif %}
+        {{ delete_periods_from('week_start', trend_weeks_from()) }}
     {%- endif -%}
 {%- endmacro %}

@@ -29,3 +29,14 @@
     {%- endif -%}
     select 1
 {%- endmacro %}
+
+{% macro lake_days_between(first, after) -%}
+    {#- Spark: the same range of UTC days on the statements' partition column, `and`-ed to the
+        timestamp range of statements_between, so a day's rebuild lists and reads the files of
+        its own days only. Nothing on DuckDB, whose raw table has no such column. -#}
+    {{- adapter.dispatch('lake_days_between')(first, after) -}}
+{%- endmacro %}
+{% macro default__lake_days_between(first, after) %}{% endmacro %}
+{% macro spark__lake_days_between(first, after) %}
+            and event_date_utc >= date '{{ first }}' and event_date_utc < date '{{ after }}'
+{%- endmacro %}

@@ -261,10 +261,82 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro materialized_incremental() -%}
-    {#- The incremental models' materialization. dbt-spark has no delete+insert; on Spark they
-        are rebuilt whole for now (docs/spark.md#what-is-not-there-yet). -#}
-    {{ return(adapter.dispatch('materialized_incremental')()) }}
+{% macro materialized_by_employee() -%}
+    {#- The materialization of the models incremental by employee (int_engagement_weekly,
+        int_risk_tiers): delete+insert keyed on employee_id on DuckDB. Spark's Parquet tables have
+        no row-level delete, and Spark's merge needs Delta Lake or Iceberg, so on Spark they are
+        rebuilt whole (docs/spark.md#incremental-models). -#}
+    {{ return(adapter.dispatch('materialized_by_employee')()) }}
 {%- endmacro %}
-{% macro default__materialized_incremental() %}{{ return('incremental') }}{% endmacro %}
-{% macro spark__materialized_incremental() %}{{ return('table') }}{% endmacro %}
+{% macro default__materialized_by_employee() %}{{ return('incremental') }}{% endmacro %}
+{% macro spark__materialized_by_employee() %}{{ return('table') }}{% endmacro %}
+
+{#-
+    The models incremental by day or week (int_learning_activity, int_activity_weekly,
+    int_engagement_trends) replace whole periods (docs/spark.md#incremental-models). On DuckDB a
+    pre-hook deletes the periods' rows and delete+insert writes them again. On Spark each period
+    is a partition of the table, column `lake_partition`: the pre-hook drops the partitions and
+    insert_overwrite writes them again. `lake_partition` exists on Spark only; it names the
+    partition's folder and is not in its Parquet files, so the warehouse's views over those
+    files (orchestration/defs/dbt/engines.py) show the model's own columns, in their own order.
+-#}
+{% macro period_strategy() -%}
+    {{ return(adapter.dispatch('period_strategy')()) }}
+{%- endmacro %}
+{% macro default__period_strategy() %}{{ return('delete+insert') }}{% endmacro %}
+{% macro spark__period_strategy() %}{{ return('insert_overwrite') }}{% endmacro %}
+
+{% macro period_partitions() -%}
+    {{ return(adapter.dispatch('period_partitions')()) }}
+{%- endmacro %}
+{% macro default__period_partitions() %}{{ return(none) }}{% endmacro %}
+{% macro spark__period_partitions() %}{{ return(['lake_partition']) }}{% endmacro %}
+
+{% macro lake_partition(period) -%}
+    {#- The last item of a select list: `, <period> as lake_partition` on Spark, nothing on DuckDB. -#}
+    {{- adapter.dispatch('lake_partition')(period) -}}
+{%- endmacro %}
+{% macro default__lake_partition(period) %}{% endmacro %}
+{% macro spark__lake_partition(period) %}, {{ period }} as lake_partition{% endmacro %}
+
+{% macro delete_periods(column, periods) -%}
+    {#- Remove the model's rows of these periods (ISO date strings of `column`); none when empty. -#}
+    {{- adapter.dispatch('delete_periods')(column, periods) -}}
+{%- endmacro %}
+{% macro default__delete_periods(column, periods) -%}
+    delete from {{ this }} where {{ column }} in ({{ date_literals(periods) }})
+{%- endmacro %}
+{% macro spark__delete_periods(column, periods) -%}
+    {%- if periods -%}
+        alter table {{ this }} drop if exists
+        {%- for period in periods %}
+            partition (lake_partition = '{{ period }}'){{ ',' if not loop.last }}
+        {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_periods_from(column, first) -%}
+    {#- Remove the model's rows from period `first` (an ISO date string) on, or every row when
+        `first` is none. -#}
+    {{- adapter.dispatch('delete_periods_from')(column, first) -}}
+{%- endmacro %}
+{% macro default__delete_periods_from(column, first) -%}
+    delete from {{ this }}
+    {%- if first %} where {{ column }} >= date '{{ first }}'{% endif %}
+{%- endmacro %}
+{% macro spark__delete_periods_from(column, first) -%}
+    {%- set periods = [] -%}
+    {%- for period in stored_periods() if first is none or period >= first -%}
+        {%- do periods.append(period) -%}
+    {%- endfor -%}
+    {{- spark__delete_periods(column, periods) -}}
+{%- endmacro %}
+
+{% macro stored_periods() -%}
+    {#- Spark: the periods the model holds, from its partitions, as ISO date strings. -#}
+    {%- set periods = [] -%}
+    {%- for row in run_query('show partitions ' ~ this) -%}
+        {%- do periods.append(row[0].split('=', 1)[1]) -%}
+    {%- endfor -%}
+    {{ return(periods | sort) }}
+{%- endmacro %}

@@ -10,9 +10,10 @@
     day was last rebuilt: the lookback, a backfill or a full run applies later changes to a day.
 -#}
 {{ config(
-    materialized=materialized_incremental(),
-    incremental_strategy='delete+insert',
+    materialized='incremental',
+    incremental_strategy=period_strategy(),
     unique_key='event_date',
+    partition_by=period_partitions(),
     on_schema_change='sync_all_columns',
     pre_hook="{{ delete_queued('event_date') }}",
 ) }}
@@ -223,6 +224,7 @@ select
     cast(event_at as date) as event_date,
     cast(date_trunc('week', event_at) as date) as week_start,
     {{ run_queued_at() }} as queued_at
+{{ lake_partition('cast(event_at as date)') }}
 from measured
 {%- if days is not none %}
     where cast(event_at as date) in ({{ date_literals(days) }})

@@ -5,9 +5,10 @@
     on week_start).
 -#}
 {{ config(
-    materialized=materialized_incremental(),
-    incremental_strategy='delete+insert',
+    materialized='incremental',
+    incremental_strategy=period_strategy(),
     unique_key='week_start',
+    partition_by=period_partitions(),
     on_schema_change='sync_all_columns',
     pre_hook="{{ delete_queued('week_start', grain='week') }}",
 ) }}
@@ -34,5 +35,6 @@ select
     count(*) filter (where is_assessment) as assessment_attempts,
     {{ ordered_avg('scaled_score', 'statement_id') }} as avg_scaled_score,
     {{ run_queued_at() }} as queued_at
+{{ lake_partition('week_start') }}
 from activity
 group by employee_id, week_start

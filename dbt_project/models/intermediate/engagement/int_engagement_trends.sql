@@ -11,9 +11,10 @@
     by hand) every week is rebuilt, this model's own edits included (with their columns).
 -#}
 {{ config(
-    materialized=materialized_incremental(),
-    incremental_strategy='delete+insert',
+    materialized='incremental',
+    incremental_strategy=period_strategy(),
     unique_key='week_start',
+    partition_by=period_partitions(),
     on_schema_change='sync_all_columns',
     pre_hook="{{ delete_trend_weeks() }}",
 ) }}
@@ -66,4 +67,5 @@ select
     {{ suppress_small('escalations', 'employees') }} as escalations,
     employees < {{ var('min_cell_size') }} as is_suppressed,
     {{ run_queued_at() }} as queued_at
+{{ lake_partition('week_start') }}
 from cells

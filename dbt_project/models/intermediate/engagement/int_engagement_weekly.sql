@@ -19,7 +19,7 @@
     (orchestration/defs/dbt/builds.py), so stored walks never outlive the rule that made them.
 -#}
 {{ config(
-    materialized=materialized_incremental(),
+    materialized=materialized_by_employee(),
     incremental_strategy='delete+insert',
     unique_key='employee_id',
     on_schema_change='fail',

@@ -10,7 +10,7 @@
     full refresh (orchestration/defs/dbt/builds.py).
 -#}
 {{ config(
-    materialized=materialized_incremental(),
+    materialized=materialized_by_employee(),
     incremental_strategy='delete+insert',
     unique_key='employee_id',
     on_schema_change='fail',
