@@ -10,7 +10,7 @@ measures in one run:
   limit, whose tier counts must equal the pipeline's;
 - for `small` (unless --no-history), history length: the same number of statements spread over
   10 years instead of 2, as a second full build;
-- for the sizes of --spark (`small` in `make bench`), the same full build with
+- for the sizes of --spark (`small` in `make bench`), the same full build and daily run with
   PIPELINE_ENGINE=spark (docs/spark.md): dbt on local Spark (`local[2]`), in its own warehouse
   and instance, with the Spark models' and tests' times from dbt's run results.
 
@@ -210,6 +210,8 @@ class SizeResult:
     spark: Measurement | None = None  # the full build with PIPELINE_ENGINE=spark
     spark_dbt_models: list[tuple[str, float]] = field(default_factory=list)
     spark_dbt_tests_seconds: float = 0.0
+    spark_day: Measurement | None = None  # the incremental day after it, on Spark
+    spark_day_dbt_models: list[tuple[str, float]] = field(default_factory=list)
 
 
 class TreeSampler:
@@ -649,8 +651,9 @@ def bench_size(
 def bench_spark(
     result: SizeResult, c: Company, runs: Path, memory_limit: str, threads: int | None
 ) -> None:
-    """The full build again with PIPELINE_ENGINE=spark, in its own warehouse and instance."""
-    print(f"\n== {result.size}: the full build on Spark (local[2]) ==", flush=True)
+    """The full build and the incremental day again with PIPELINE_ENGINE=spark, in their own
+    warehouse and instance."""
+    print(f"\n== {result.size}: the full build and a day on Spark (local[2]) ==", flush=True)
     shutil.rmtree(runs, ignore_errors=True)
     runs.mkdir(parents=True)
     env = size_env(c.landing, runs, c.last_day, memory_limit, threads)
@@ -658,6 +661,15 @@ def bench_spark(
     result.spark = full_build(c, runs, env)
     result.spark.label = "Spark full build"
     result.spark_dbt_models, result.spark_dbt_tests_seconds = dbt_profile(result.spark.run_id)
+    if not result.spark.ok:
+        return
+    print(f"incremental day {c.last_day} on Spark ...", flush=True)
+    day_env = env | {"PIPELINE_AS_OF": (c.last_day + timedelta(days=1)).isoformat()}
+    result.spark_day = run_pipeline("day", day_env, runs, day=c.last_day)
+    result.spark_day.label = "Spark incremental day"
+    result.spark_day.statements = c.last_day_statements
+    print(f"  {_summary(result.spark_day)}", flush=True)
+    result.spark_day_dbt_models, _ = dbt_profile(result.spark_day.run_id)
 
 
 def bench_long_history(
@@ -772,6 +784,7 @@ def size_table(r: SizeResult) -> str:
     ]
     if r.spark is not None:
         columns.append(("full build on Spark", r.spark))
+        columns.append(("day on Spark", r.spark_day))
 
     def cell(m: Measurement | None, value) -> str:
         if m is None:
@@ -932,6 +945,16 @@ def steps_table(title: str, m: Measurement, rows: int) -> list[str]:
     return lines
 
 
+def engines_table(
+    title: str, spark: list[tuple[str, float]], duckdb: dict[str, float]
+) -> list[str]:
+    """Spark's dbt models and their seconds, under `title`, beside DuckDB's for the same run."""
+    lines = ["", f"{title}:", "", "| model | Spark s | DuckDB s |", "|---|---:|---:|"]
+    return lines + [
+        f"| `{name}` | {seconds:,.1f} | {duckdb.get(name, 0.0):,.1f} |" for name, seconds in spark
+    ]
+
+
 def profile_lines(r: SizeResult) -> list[str]:
     lines = steps_table(f"Slowest steps of the full build ({r.size})", r.full, 12)[1:]
     if r.dbt_models:
@@ -948,16 +971,20 @@ def profile_lines(r: SizeResult) -> list[str]:
     if r.spark is not None and r.spark.steps:
         lines += steps_table(f"Slowest steps of the full build on Spark ({r.size})", r.spark, 6)
     if r.spark_dbt_models:
-        duckdb_seconds = dict(r.dbt_models)
-        lines += ["", f"Slowest dbt models on Spark ({r.size}), beside DuckDB's:", ""]
-        lines += ["| model | Spark s | DuckDB s |", "|---|---:|---:|"]
-        lines += [
-            f"| `{name}` | {seconds:,.1f} | {duckdb_seconds.get(name, 0.0):,.1f} |"
-            for name, seconds in r.spark_dbt_models[:12]
-        ]
+        lines += engines_table(
+            f"Slowest dbt models on Spark ({r.size}), beside DuckDB's",
+            r.spark_dbt_models[:12],
+            dict(r.dbt_models),
+        )
         lines.append(
             f"| all dbt tests (summed) | {r.spark_dbt_tests_seconds:,.1f} "
             f"| {r.dbt_tests_seconds:,.1f} |"
+        )
+    if r.spark_day_dbt_models:
+        lines += engines_table(
+            f"Slowest dbt models of the day on Spark ({r.size}), beside DuckDB's",
+            r.spark_day_dbt_models[:8],
+            dict(r.day_dbt_models),
         )
     return lines
 
@@ -1045,7 +1072,7 @@ def report(results: list[SizeResult], memory_limit: str, threads: int | None, lo
                 f"- the full build on Spark (local[2], no targets): {r.spark.seconds:,.1f} s, "
                 f"{r.spark.seconds / r.full.seconds:.1f} times DuckDB's"
             )
-        for m in (r.full, r.day, r.floor, r.spark):
+        for m in (r.full, r.day, r.floor, r.spark, r.spark_day):
             if m is not None and m.note:
                 lines.append(f"- {m.label}: {m.note}")
         history = history_lines(r)

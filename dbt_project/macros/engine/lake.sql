@@ -1,8 +1,8 @@
 {#-
     The raw tables on Spark (docs/spark.md#the-lake): ingestion writes each raw table as Parquet
-    under PIPELINE_LAKE_DIR/raw/<table> (lms_statements partitioned by event_date), and every dbt
-    run on Spark registers them, so the sources read what the last load wrote. On DuckDB the
-    sources are the warehouse's own raw tables and there is nothing to do.
+    under PIPELINE_LAKE_DIR/raw/<table> (lms_statements partitioned by event_date_utc), and
+    every dbt run on Spark registers them, so the sources read what the last load wrote. On
+    DuckDB the sources are the warehouse's own raw tables and there is nothing to do.
 -#}
 
 {% macro register_lake_sources() -%}
