@@ -526,9 +526,9 @@ def dbt_profile(run_id: str | None) -> tuple[list[tuple[str, float]], float]:
         return [], 0.0
     models: dict[str, float] = {}
     tests = 0.0
-    for path in (PROJECT_ROOT / "dbt_project" / "target").glob(
-        f"*-{run_id[:7]}-*/run_results.json"
-    ):
+    # The dbt invocations' folders (orchestration/defs/dbt/project.py, invocations_dir).
+    invocations = PROJECT_ROOT / "dbt_project" / os.environ.get("DBT_TARGET_PATH", "target")
+    for path in invocations.glob(f"*-{run_id[:7]}-*/run_results.json"):
         for result in json.loads(path.read_text()).get("results", []):
             unique_id = result.get("unique_id", "")
             seconds = float(result.get("execution_time") or 0.0)

@@ -17,6 +17,13 @@ from orchestration.settings import PipelineSettings
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
+# The suite runs on pytest-xdist workers (pyproject.toml), each building its own warehouses.
+# Each keeps its dbt invocation folders and its partial parse in a folder of its own
+# (orchestration/defs/dbt/project.py, invocations_dir): with one shared file, a worker's build
+# would replace the parse another worker's next build starts from.
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("DBT_TARGET_PATH", f"target/pytest-{worker}")
+
 
 def settings_for(root: Path, **overrides: str) -> PipelineSettings:
     env = {

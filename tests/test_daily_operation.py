@@ -103,10 +103,9 @@ def test_rerunning_a_day_leaves_every_published_table_identical(built):
 
 def dbt_log_messages(run_id: str, containing: str) -> list[str]:
     """The messages of a run's dbt invocation log (its own target folder) that mention a phrase."""
-    from orchestration.defs.dbt.project import dbt_project
+    from orchestration.defs.dbt.project import invocations_dir
 
-    target = Path(dbt_project.project_dir) / "target"
-    (log,) = target.glob(f"{DBT_STEP}-{run_id[:7]}-*/dbt.log")
+    (log,) = invocations_dir().glob(f"{DBT_STEP}-{run_id[:7]}-*/dbt.log")
     messages = [json.loads(line)["info"]["msg"] for line in log.read_text().splitlines()]
     return [m for m in messages if containing.lower() in m.lower()]
 

@@ -54,19 +54,22 @@ def render_dashboards(
             page.goto(f"{base}/superset/dashboard/{slug}/")
             holders = page.locator("[data-test='chart-grid-component']")
             deadline = time.monotonic() + timeout_s
+            # Done when every chart has drawn and nothing loads, twice a second apart: a busy
+            # machine can lay a dashboard out again after its first charts drew.
+            done_before = False
             while True:
+                charts = holders.count()
                 drawn = sum(h.locator(DRAWN).count() > 0 for h in holders.all())
                 loading = page.locator("img[alt='Loading...']").count()
-                if (holders.count() and drawn == holders.count() and not loading) or (
-                    time.monotonic() > deadline
-                ):
+                done = bool(charts) and drawn == charts and not loading
+                if (done and done_before) or time.monotonic() > deadline:
                     break
+                done_before = done
                 page.wait_for_timeout(1000)
-            page.wait_for_timeout(1000)  # animations settle before the picture
             path = out_dir / f"superset-{slug}.png"
             page.screenshot(path=path, full_page=True)
             errors = page.locator("[data-test='chart-grid-component'] [role='alert']")
-            found.append(Rendered(slug, holders.count(), drawn, errors.all_inner_texts(), path))
+            found.append(Rendered(slug, charts, drawn, errors.all_inner_texts(), path))
         browser.close()
     return found
 

@@ -17,7 +17,7 @@ from dagster_dbt import (
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.dbt import builds, engines
-from orchestration.defs.dbt.project import dbt_project, ensure_manifest
+from orchestration.defs.dbt.project import dbt_project, ensure_manifest, invocations_dir
 from orchestration.defs.publication import read_manifest
 from orchestration.defs.rebuild import DBT_STEP, RebuildDays, Window, WindowError, resolve
 from orchestration.defs.resources import WAREHOUSE_POOL
@@ -115,7 +115,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         events = list(_with_row_counts(events, invocation.manifest, warehouse))
         with warehouse.get_connection() as conn:
             builds.record_build(conn, context.run_id, window.describe(), read)
-        target_dir = Path(dbt_project.project_dir) / "target"
+        target_dir = invocations_dir()
         keep_partial_parse(invocation.target_path, target_dir)
         prune_invocation_targets(target_dir)
         # Every output carries the time of the whole build (one dbt invocation made them all).

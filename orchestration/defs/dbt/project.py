@@ -17,6 +17,15 @@ from orchestration.settings import DBT_PROJECT_DIR
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 
 
+def invocations_dir() -> Path:
+    """Where dagster-dbt gives each dbt invocation its own folder, and where the kept partial
+    parse lives: `target/` in the dbt project, or dbt's own DBT_TARGET_PATH (relative to the
+    project, or absolute), which dagster-dbt honours too. Two processes that build different
+    warehouses at the same time (the test suite's workers) each set their own, so one's parse
+    does not replace the other's (assets.py, keep_partial_parse)."""
+    return Path(dbt_project.project_dir) / os.environ.get("DBT_TARGET_PATH", "target")
+
+
 def dbt_executable() -> str:
     """The dbt installed beside this interpreter, so an unactivated virtualenv still works."""
     beside = Path(sys.executable).parent / "dbt"
