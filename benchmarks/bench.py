@@ -564,6 +564,23 @@ def full_build(c: Company, runs: Path, env: dict) -> Measurement:
     return full
 
 
+def next_day_env(c: Company, env: dict) -> dict:
+    """The run settings of the day after the last one: the last day is complete."""
+    return env | {"PIPELINE_AS_OF": (c.last_day + timedelta(days=1)).isoformat()}
+
+
+def incremental_day(c: Company, env: dict, runs: Path, where: str = "") -> Measurement:
+    """The daily run of the last day (`run --day`), its files landed, on top of the full build."""
+    print(
+        f"incremental day {c.last_day}{where} ({c.last_day_statements:,} statement lines) ...",
+        flush=True,
+    )
+    day = run_pipeline("day", next_day_env(c, env), runs, day=c.last_day)
+    day.statements = c.last_day_statements
+    print(f"  {_summary(day)}", flush=True)
+    return day
+
+
 def bench_size(
     size: str,
     workdir: Path,
@@ -597,17 +614,10 @@ def bench_size(
     if not day_supported():
         print("incremental day: n/a (`retention-pipeline run --day` does not exist yet)")
     elif full.ok:
-        print(
-            f"incremental day {last_day} ({c.last_day_statements:,} statement lines) ...",
-            flush=True,
-        )
-        day_env = env | {"PIPELINE_AS_OF": (last_day + timedelta(days=1)).isoformat()}
-        day = run_pipeline("day", day_env, runs, day=last_day)
-        day.statements = c.last_day_statements
-        print(f"  {_summary(day)}", flush=True)
+        day = incremental_day(c, env, runs)
         if day.ok:
             print("no new files (the daily run again) ...", flush=True)
-            idle = run_pipeline("idle", day_env, runs, daily=True)
+            idle = run_pipeline("idle", next_day_env(c, env), runs, daily=True)
             print(f"  {_summary(idle)}", flush=True)
 
     models, tests_seconds = dbt_profile(full.run_id)
@@ -663,12 +673,8 @@ def bench_spark(
     result.spark_dbt_models, result.spark_dbt_tests_seconds = dbt_profile(result.spark.run_id)
     if not result.spark.ok:
         return
-    print(f"incremental day {c.last_day} on Spark ...", flush=True)
-    day_env = env | {"PIPELINE_AS_OF": (c.last_day + timedelta(days=1)).isoformat()}
-    result.spark_day = run_pipeline("day", day_env, runs, day=c.last_day)
+    result.spark_day = incremental_day(c, env, runs, " on Spark")
     result.spark_day.label = "Spark incremental day"
-    result.spark_day.statements = c.last_day_statements
-    print(f"  {_summary(result.spark_day)}", flush=True)
     result.spark_day_dbt_models, _ = dbt_profile(result.spark_day.run_id)
 
 
