@@ -10,7 +10,7 @@ MONTHS    ?= 24
 SEED      ?= 7
 LANDING   ?= data/landing
 
-.PHONY: setup demo generate run dev test test-fast test-bi lint format clean chromium superset bi spark \
+.PHONY: setup demo generate run dev test test-fast test-bi lint format clean chromium superset bi spark spark-thrift \
 	bench bench-small bench-lrs
 
 setup: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
@@ -78,6 +78,10 @@ BI_PORT ?= 8088
 SPARK_VENV := .cache/spark-venv
 
 spark: $(SPARK_VENV)/.installed
+
+# A Spark Thrift Server over the lake on this machine, for PIPELINE_SPARK_METHOD=thrift.
+spark-thrift: spark
+	deploy/spark/thrift-server
 
 $(SPARK_VENV)/.installed: dbt_project/requirements-spark.txt
 	@command -v java >/dev/null || { echo "The Spark engine needs Java 17: apt-get install openjdk-17-jre-headless"; exit 1; }

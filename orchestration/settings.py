@@ -190,6 +190,9 @@ class DigestSettings:
 
 
 ENGINES = ("duckdb", "spark")
+# How dbt reaches Spark: a SparkSession in its own process, or a Spark Thrift Server. Each is
+# an output of dbt_project/profiles.yml, since their Spark settings are passed differently.
+SPARK_METHODS = {"session": "spark", "thrift": "spark_thrift"}
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,10 @@ class EngineSettings:
     lake_dir: Path | None = None  # None: lake/ beside the warehouse file
     # The dbt that has dbt-spark: `make spark` installs it in a virtualenv of its own.
     spark_dbt: Path = PROJECT_ROOT / ".cache" / "spark-venv" / "bin" / "dbt"
+    spark_method: str = "session"
+    # The Spark Thrift Server, with spark_method "thrift".
+    spark_host: str = "localhost"
+    spark_port: int = 10000
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> EngineSettings:
@@ -210,15 +217,29 @@ class EngineSettings:
             raise SettingsError(
                 f"PIPELINE_ENGINE={name!r} is not an engine: choose one of {', '.join(ENGINES)}"
             )
+        method = (env.get("PIPELINE_SPARK_METHOD") or "session").strip().lower()
+        if method not in SPARK_METHODS:
+            raise SettingsError(
+                f"PIPELINE_SPARK_METHOD={method!r} is not a way to reach Spark: choose one of "
+                f"{', '.join(SPARK_METHODS)}"
+            )
         return cls(
             name=name,
             lake_dir=_path(env, "PIPELINE_LAKE_DIR", "") if env.get("PIPELINE_LAKE_DIR") else None,
             spark_dbt=_path(env, "PIPELINE_SPARK_DBT", str(cls.spark_dbt)),
+            spark_method=method,
+            spark_host=(env.get("PIPELINE_SPARK_HOST") or cls.spark_host).strip(),
+            spark_port=_number(env, "PIPELINE_SPARK_PORT", cls.spark_port, int, minimum=1),
         )
 
     @property
     def is_spark(self) -> bool:
         return self.name == "spark"
+
+    @property
+    def spark_target(self) -> str:
+        """The output of profiles.yml that reaches Spark by `spark_method`."""
+        return SPARK_METHODS[self.spark_method]
 
 
 @dataclass(frozen=True)
@@ -306,6 +327,8 @@ class PipelineSettings:
             "PIPELINE_DUCKDB_THREADS": str(self.duckdb_threads or default_duckdb_threads()),
             "PIPELINE_ENGINE": self.engine.name,
             "PIPELINE_LAKE_DIR": str(self.lake_dir),
+            "PIPELINE_SPARK_HOST": self.engine.spark_host,
+            "PIPELINE_SPARK_PORT": str(self.engine.spark_port),
         }
 
     @property

@@ -2,12 +2,14 @@
 pipeline on DuckDB, then the same warehouse is switched to PIPELINE_ENGINE=spark and built again
 by Dagster, through dbt on local Spark (dbt-spark's `session` method, local[2]). Then a file lands
 with a late statement and the voiding of every statement of an old day, and the next day is run
-on both engines: incrementally, on Spark by day partitions. Every model and every published
+on both engines: incrementally, on Spark by day partitions, through a real Spark Thrift Server
+(the `thrift` method) started on loopback over the same lake. Every model and every published
 table must equal DuckDB's, to 1e-9 on doubles and exactly elsewhere (tiers, reason codes,
 cohorts, survival), and every check must have run and passed on Spark's rows."""
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import uuid
@@ -18,11 +20,13 @@ import duckdb
 import pytest
 
 from orchestration.defs.dbt import engines
+from orchestration.defs.dbt.project import invocations_dir
 from orchestration.defs.ingest.lake import PARTITION_COLUMN
 from orchestration.sample_data import generate
-from orchestration.settings import PipelineSettings
+from orchestration.settings import PipelineSettings, SettingsError
 from tests.conftest import last_queue, query, run_pipeline, settings_for
 from tests.landing import account, statement, write_statements
+from tests.spark_thrift import thrift_server
 
 pytestmark = pytest.mark.pipeline
 
@@ -62,11 +66,23 @@ def engines_built(tmp_path_factory):
     assert spark_run.success
 
     # The next day, as the schedule would run it, once a file has landed with a statement 60
-    # days late and the voiding of every statement of a day 40 days back.
-    before = day_partitions(spark)
+    # days late and the voiding of every statement of a day 40 days back. This run reaches
+    # Spark through a Spark Thrift Server (PIPELINE_SPARK_METHOD=thrift) serving the same lake.
+    before, raw_before = day_partitions(spark), raw_day_files(spark)
     late_day, voided_day = NEXT_DAY - timedelta(days=60), NEXT_DAY - timedelta(days=40)
     land_late_file(spark, late_day, voided_day)
-    assert run_pipeline(spark, day=NEXT_DAY.isoformat()).success
+    with thrift_server(spark.lake_dir) as port:
+        thrift = settings_for(
+            root,
+            PIPELINE_TIMEZONE="America/New_York",
+            PIPELINE_ENGINE="spark",
+            PIPELINE_SPARK_METHOD="thrift",
+            PIPELINE_SPARK_PORT=str(port),
+            PIPELINE_SPARK_HOST="127.0.0.1",
+        )
+        day_run = run_pipeline(thrift, day=NEXT_DAY.isoformat())
+    assert day_run.success
+    day_target = last_dbt_target()
     queued, _ = last_queue(spark)
     (window_days,) = query(
         spark,
@@ -80,11 +96,19 @@ def engines_built(tmp_path_factory):
         "duckdb_warehouse": duck.warehouse,
         "duckdb_publication": duck.publish_dir / "analytics.duckdb",
         "runs": {"duckdb": duck_run, "spark": spark_run},
+        "day_target": day_target,
         "partitions": (before, day_partitions(spark)),
+        "raw_days": (raw_before, raw_day_files(spark)),
         "queued": {day.isoformat() for day in queued},
         "late_day": late_day.isoformat(),
         "voided_day": voided_day.isoformat(),
     }
+
+
+def last_dbt_target() -> str:
+    """The profiles.yml output of the newest dbt build of this worker (its run_results.json)."""
+    newest = max(invocations_dir().glob("*/run_results.json"), key=lambda p: p.stat().st_mtime)
+    return json.loads(newest.read_text())["args"]["target"]
 
 
 def day_partitions(settings) -> dict[str, set[str]]:
@@ -93,6 +117,15 @@ def day_partitions(settings) -> dict[str, set[str]]:
     return {
         folder.name.split("=", 1)[1]: {f.name for f in folder.glob("*.parquet")}
         for folder in table.glob("lake_partition=*")
+    }
+
+
+def raw_day_files(settings) -> dict[str, dict[str, int]]:
+    """The statements' day folders in the lake: each file's inode, new when written again."""
+    table = settings.lake_dir / "raw" / "lms_statements"
+    return {
+        folder.name.split("=", 1)[1]: {f.name: f.stat().st_ino for f in folder.iterdir()}
+        for folder in table.glob(f"{PARTITION_COLUMN}=*")
     }
 
 
@@ -140,6 +173,22 @@ def test_a_day_on_spark_rewrites_only_the_partitions_of_the_days_it_queued(engin
     assert {day: after.get(day) for day in untouched} == {day: before[day] for day in untouched}
     rewritten = (set(before) & set(after)) & queued
     assert rewritten and all(after[day].isdisjoint(before[day]) for day in rewritten)
+
+
+def test_the_day_ran_through_a_spark_thrift_server(engines_built):
+    """PIPELINE_SPARK_METHOD=thrift: dbt built the day through the server's sessions (the
+    `spark_thrift` output, whose runtime settings only a session opened over Thrift takes), and
+    the other tests find its results equal to DuckDB's."""
+    assert engines_built["day_target"] == "spark_thrift"
+
+
+def test_a_day_exports_only_the_statement_days_that_changed(engines_built):
+    """The day's run wrote to the lake the day of the late statement and the day of the
+    voiding statements, and left every other day's files as the full build wrote them."""
+    before, after = engines_built["raw_days"]
+    written = {day for day in after if after[day] != before.get(day)}
+    assert written == {engines_built["late_day"], NEXT_DAY.isoformat()}
+    assert set(before) <= set(after) and len(before) > 100
 
 
 def test_the_raw_tables_reach_the_lake_with_statements_partitioned_by_day(engines_built):
@@ -243,6 +292,17 @@ def test_a_spark_run_without_dbt_spark_names_what_to_install(tmp_path):
     )
     with pytest.raises(engines.EngineError, match="make spark"):
         engines.check_ready(settings)
+
+
+def test_the_spark_method_chooses_the_profile_output():
+    def target(**env: str) -> str:
+        settings = PipelineSettings.from_env({"PIPELINE_ENGINE": "spark", **env})
+        return engines.dbt_resource(settings).target
+
+    assert target() == "spark"
+    assert target(PIPELINE_SPARK_METHOD="thrift") == "spark_thrift"
+    with pytest.raises(SettingsError, match="PIPELINE_SPARK_METHOD='jdbc'"):
+        target(PIPELINE_SPARK_METHOD="jdbc")
 
 
 def test_spark_tables_replace_the_tables_of_an_earlier_duckdb_build(tmp_path):

@@ -90,7 +90,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         if exported:
             context.log.info(
                 f"Exported {len(exported)} raw table(s) to the lake at {settings.lake_dir}: "
-                + ", ".join(f"{e.table} ({e.rows:,} rows)" for e in exported)
+                + ", ".join(e.describe() for e in exported)
             )
         context.log.info(f"Statement days to rebuild: {window.describe()}")
         # Unit tests check the SQL, not the data: CI runs them (tests/test_dbt_unit_tests.py),

@@ -27,7 +27,6 @@ from orchestration.defs.dbt.project import DbtCli, dbt_executable, dbt_project
 from orchestration.defs.ingest.lake import Exported, export_raw
 from orchestration.settings import PROJECT_ROOT, PipelineSettings
 
-SPARK_TARGET = "spark"
 # The DuckDB output of profiles.yml, which builds the view models over the exposed tables.
 DUCKDB_TARGET = "local"
 # What Spark writes as files (views live in its metastore only).
@@ -48,7 +47,7 @@ def dbt_resource(settings: PipelineSettings) -> DbtCli:
         return DbtCli(
             project_dir=dbt_project,
             dbt_executable=str(settings.engine.spark_dbt),
-            target=SPARK_TARGET,
+            target=settings.engine.spark_target,
         )
     return DbtCli(project_dir=dbt_project, dbt_executable=dbt_executable())
 
