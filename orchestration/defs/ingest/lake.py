@@ -26,11 +26,13 @@ import duckdb
 RAW_SCHEMA = "raw"
 STATEMENTS = "lms_statements"
 PARTITION_COLUMN = "event_date_utc"
+# A statement's day: the UTC date of its timestamp, else of its stored time.
+_DAY = "cast(coalesce(timestamp_at, stored_at) as date)"
 # The rows of a day as the export saw them. Ingestion only appends statements (duplicates go to
 # their own table), so a day changes by new rows; the load record in the hash also catches a
 # row loaded again.
 _DAY_FINGERPRINTS = f"""
-    select cast(coalesce(timestamp_at, stored_at) as date) as day,
+    select {_DAY} as day,
            count(*) as row_count,
            bit_xor(hash(statement_id, stored_at, timestamp_at, source_file, source_line,
                         loaded_at)) as row_hash
@@ -132,18 +134,14 @@ def _export_statements(conn: duckdb.DuckDBPyConnection, raw: Path) -> Exported:
             )
         conn.execute(f"create or replace temp table _lake_changed as select day from ({changed})")
         (written,) = conn.execute("select count(*) from _lake_changed").fetchone()
-        select = (
-            f"{_select_list(columns)}, "
-            f"cast(coalesce(timestamp_at, stored_at) as date) as {PARTITION_COLUMN}"
-        )
+        select = f"{_select_list(columns)}, {_DAY} as {PARTITION_COLUMN}"
         staged = raw / f".{STATEMENTS}.new"
         shutil.rmtree(staged, ignore_errors=True)
         staged.mkdir()
         if written:
             conn.execute(
                 f"copy (select {select} from {RAW_SCHEMA}.{STATEMENTS} "
-                f"where cast(coalesce(timestamp_at, stored_at) as date) in "
-                f"(select day from _lake_changed)) "
+                f"where {_DAY} in (select day from _lake_changed)) "
                 f"to '{staged}' (format parquet, compression zstd, partition_by "
                 f"({PARTITION_COLUMN}))"
             )
