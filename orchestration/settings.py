@@ -206,9 +206,15 @@ class EngineSettings:
     # The dbt that has dbt-spark: `make spark` installs it in a virtualenv of its own.
     spark_dbt: Path = PROJECT_ROOT / ".cache" / "spark-venv" / "bin" / "dbt"
     spark_method: str = "session"
-    # The Spark Thrift Server, with spark_method "thrift".
+    # The Spark Thrift Server, with spark_method "thrift", and the user its sessions run as.
     spark_host: str = "localhost"
     spark_port: int = 10000
+    spark_user: str = "retention_pipeline"
+    # With spark_method "session": Spark's master URL and driver memory.
+    spark_master: str = "local[2]"
+    spark_driver_memory: str = "4g"
+    # Partitions of Spark's shuffles (joins, group-bys), either method.
+    spark_shuffle_partitions: int = 8
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> EngineSettings:
@@ -230,6 +236,18 @@ class EngineSettings:
             spark_method=method,
             spark_host=(env.get("PIPELINE_SPARK_HOST") or cls.spark_host).strip(),
             spark_port=_number(env, "PIPELINE_SPARK_PORT", cls.spark_port, int, minimum=1),
+            spark_user=(env.get("PIPELINE_SPARK_USER") or cls.spark_user).strip(),
+            spark_master=(env.get("PIPELINE_SPARK_MASTER") or cls.spark_master).strip(),
+            spark_driver_memory=(
+                env.get("PIPELINE_SPARK_DRIVER_MEMORY") or cls.spark_driver_memory
+            ).strip(),
+            spark_shuffle_partitions=_number(
+                env,
+                "PIPELINE_SPARK_SHUFFLE_PARTITIONS",
+                cls.spark_shuffle_partitions,
+                int,
+                minimum=1,
+            ),
         )
 
     @property
@@ -329,6 +347,10 @@ class PipelineSettings:
             "PIPELINE_LAKE_DIR": str(self.lake_dir),
             "PIPELINE_SPARK_HOST": self.engine.spark_host,
             "PIPELINE_SPARK_PORT": str(self.engine.spark_port),
+            "PIPELINE_SPARK_USER": self.engine.spark_user,
+            "PIPELINE_SPARK_MASTER": self.engine.spark_master,
+            "PIPELINE_SPARK_DRIVER_MEMORY": self.engine.spark_driver_memory,
+            "PIPELINE_SPARK_SHUFFLE_PARTITIONS": str(self.engine.spark_shuffle_partitions),
         }
 
     @property

@@ -181,3 +181,29 @@ def test_only_the_queued_weeks_when_only_statements_were_loaded_since_the_last_b
     # Once a build has read that snapshot, statements alone again.
     _log(conn, "2024-06-02 06:00", "t1")
     assert only_queued_weeks(conn, now)
+
+
+def test_how_dbt_reaches_spark_is_no_input_but_the_engine_is(tmp_path, manifest):
+    """A run that changes only where Spark is (the Thrift Server's port, the master, the
+    memory) reads the same inputs; a switch of engine does not."""
+    from orchestration.defs.dbt.builds import inputs
+    from tests.conftest import settings_for
+
+    conn = duckdb.connect()
+    project = json.dumps(manifest).encode()
+
+    def fingerprint(**env: str) -> str:
+        return inputs(conn, settings_for(tmp_path, **env), project).fingerprint
+
+    spark = fingerprint(PIPELINE_ENGINE="spark")
+    assert spark == fingerprint(
+        PIPELINE_ENGINE="spark",
+        PIPELINE_SPARK_METHOD="thrift",
+        PIPELINE_SPARK_HOST="spark.example.com",
+        PIPELINE_SPARK_PORT="10001",
+        PIPELINE_SPARK_USER="etl",
+        PIPELINE_SPARK_MASTER="yarn",
+        PIPELINE_SPARK_DRIVER_MEMORY="16g",
+        PIPELINE_SPARK_SHUFFLE_PARTITIONS="400",
+    )
+    assert spark != fingerprint()

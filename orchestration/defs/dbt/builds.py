@@ -122,12 +122,18 @@ def inputs(conn: duckdb.DuckDBPyConnection, settings: PipelineSettings, manifest
             loaded.append(conn.execute(sql).fetchone()[0])
         except duckdb.CatalogException:  # nothing of that kind loaded yet
             continue
-    # Where the warehouse is and how much memory dbt gets change no result.
+    # Where the warehouse is, how much memory dbt gets and how it reaches Spark change no result.
     ignored = {
         "PIPELINE_WAREHOUSE",
         "PIPELINE_LAKE_DIR",
         "PIPELINE_DUCKDB_MEMORY_LIMIT",
         "PIPELINE_DUCKDB_THREADS",
+        "PIPELINE_SPARK_HOST",
+        "PIPELINE_SPARK_PORT",
+        "PIPELINE_SPARK_USER",
+        "PIPELINE_SPARK_MASTER",
+        "PIPELINE_SPARK_DRIVER_MEMORY",
+        "PIPELINE_SPARK_SHUFFLE_PARTITIONS",
     }
     read = {key: value for key, value in settings.dbt_env().items() if key not in ignored}
     digest = hashlib.sha256(manifest)
