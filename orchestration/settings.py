@@ -234,13 +234,11 @@ class EngineSettings:
             lake_dir=_path(env, "PIPELINE_LAKE_DIR", "") if env.get("PIPELINE_LAKE_DIR") else None,
             spark_dbt=_path(env, "PIPELINE_SPARK_DBT", str(cls.spark_dbt)),
             spark_method=method,
-            spark_host=(env.get("PIPELINE_SPARK_HOST") or cls.spark_host).strip(),
+            spark_host=_text(env, "PIPELINE_SPARK_HOST", cls.spark_host),
             spark_port=_number(env, "PIPELINE_SPARK_PORT", cls.spark_port, int, minimum=1),
-            spark_user=(env.get("PIPELINE_SPARK_USER") or cls.spark_user).strip(),
-            spark_master=(env.get("PIPELINE_SPARK_MASTER") or cls.spark_master).strip(),
-            spark_driver_memory=(
-                env.get("PIPELINE_SPARK_DRIVER_MEMORY") or cls.spark_driver_memory
-            ).strip(),
+            spark_user=_text(env, "PIPELINE_SPARK_USER", cls.spark_user),
+            spark_master=_text(env, "PIPELINE_SPARK_MASTER", cls.spark_master),
+            spark_driver_memory=_text(env, "PIPELINE_SPARK_DRIVER_MEMORY", cls.spark_driver_memory),
             spark_shuffle_partitions=_number(
                 env,
                 "PIPELINE_SPARK_SHUFFLE_PARTITIONS",
@@ -258,6 +256,17 @@ class EngineSettings:
     def spark_target(self) -> str:
         """The output of profiles.yml that reaches Spark by `spark_method`."""
         return SPARK_METHODS[self.spark_method]
+
+    def spark_env(self) -> dict[str, str]:
+        """How dbt reaches Spark, for profiles.yml: it changes no result (dbt/builds.py)."""
+        return {
+            "PIPELINE_SPARK_HOST": self.spark_host,
+            "PIPELINE_SPARK_PORT": str(self.spark_port),
+            "PIPELINE_SPARK_USER": self.spark_user,
+            "PIPELINE_SPARK_MASTER": self.spark_master,
+            "PIPELINE_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+            "PIPELINE_SPARK_SHUFFLE_PARTITIONS": str(self.spark_shuffle_partitions),
+        }
 
 
 @dataclass(frozen=True)
@@ -345,12 +354,7 @@ class PipelineSettings:
             "PIPELINE_DUCKDB_THREADS": str(self.duckdb_threads or default_duckdb_threads()),
             "PIPELINE_ENGINE": self.engine.name,
             "PIPELINE_LAKE_DIR": str(self.lake_dir),
-            "PIPELINE_SPARK_HOST": self.engine.spark_host,
-            "PIPELINE_SPARK_PORT": str(self.engine.spark_port),
-            "PIPELINE_SPARK_USER": self.engine.spark_user,
-            "PIPELINE_SPARK_MASTER": self.engine.spark_master,
-            "PIPELINE_SPARK_DRIVER_MEMORY": self.engine.spark_driver_memory,
-            "PIPELINE_SPARK_SHUFFLE_PARTITIONS": str(self.engine.spark_shuffle_partitions),
+            **self.engine.spark_env(),
         }
 
     @property
@@ -389,6 +393,10 @@ def _is_cron(text: str) -> bool:
     from dagster._utils.schedules import is_valid_cron_string
 
     return is_valid_cron_string(text)
+
+
+def _text(env: dict[str, str], name: str, default: str) -> str:
+    return (env.get(name) or default).strip()
 
 
 def _path(env: dict[str, str], name: str, default: str) -> Path:

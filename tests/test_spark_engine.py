@@ -27,6 +27,7 @@ from orchestration.settings import PipelineSettings, SettingsError
 from tests.conftest import last_queue, query, run_pipeline, settings_for
 from tests.landing import account, statement, write_statements
 from tests.spark_thrift import thrift_server
+from tests.test_lake_export import day_files
 
 pytestmark = pytest.mark.pipeline
 
@@ -68,7 +69,7 @@ def engines_built(tmp_path_factory):
     # The next day, as the schedule would run it, once a file has landed with a statement 60
     # days late and the voiding of every statement of a day 40 days back. This run reaches
     # Spark through a Spark Thrift Server (PIPELINE_SPARK_METHOD=thrift) serving the same lake.
-    before, raw_before = day_partitions(spark), raw_day_files(spark)
+    before, raw_before = day_partitions(spark), day_files(spark.lake_dir)
     late_day, voided_day = NEXT_DAY - timedelta(days=60), NEXT_DAY - timedelta(days=40)
     land_late_file(spark, late_day, voided_day)
     with thrift_server(spark.lake_dir) as port:
@@ -98,7 +99,7 @@ def engines_built(tmp_path_factory):
         "runs": {"duckdb": duck_run, "spark": spark_run},
         "day_target": day_target,
         "partitions": (before, day_partitions(spark)),
-        "raw_days": (raw_before, raw_day_files(spark)),
+        "raw_days": (raw_before, day_files(spark.lake_dir)),
         "queued": {day.isoformat() for day in queued},
         "late_day": late_day.isoformat(),
         "voided_day": voided_day.isoformat(),
@@ -117,15 +118,6 @@ def day_partitions(settings) -> dict[str, set[str]]:
     return {
         folder.name.split("=", 1)[1]: {f.name for f in folder.glob("*.parquet")}
         for folder in table.glob("lake_partition=*")
-    }
-
-
-def raw_day_files(settings) -> dict[str, dict[str, int]]:
-    """The statements' day folders in the lake: each file's inode, new when written again."""
-    table = settings.lake_dir / "raw" / "lms_statements"
-    return {
-        folder.name.split("=", 1)[1]: {f.name: f.stat().st_ino for f in folder.iterdir()}
-        for folder in table.glob(f"{PARTITION_COLUMN}=*")
     }
 
 

@@ -128,12 +128,7 @@ def inputs(conn: duckdb.DuckDBPyConnection, settings: PipelineSettings, manifest
         "PIPELINE_LAKE_DIR",
         "PIPELINE_DUCKDB_MEMORY_LIMIT",
         "PIPELINE_DUCKDB_THREADS",
-        "PIPELINE_SPARK_HOST",
-        "PIPELINE_SPARK_PORT",
-        "PIPELINE_SPARK_USER",
-        "PIPELINE_SPARK_MASTER",
-        "PIPELINE_SPARK_DRIVER_MEMORY",
-        "PIPELINE_SPARK_SHUFFLE_PARTITIONS",
+        *settings.engine.spark_env(),
     }
     read = {key: value for key, value in settings.dbt_env().items() if key not in ignored}
     digest = hashlib.sha256(manifest)
