@@ -31,7 +31,10 @@ def build_definitions(settings: PipelineSettings | None = None) -> dg.Definition
         dbt,
         jobs.defs,
         automation.build_defs(settings),
-        quality_checks.build_defs(asset_keys),
+        # With PIPELINE_ENGINE=spark, the suites over the models run in Spark (quality/spark.py).
+        quality_checks.build_defs(
+            asset_keys, asset_keys_of(dbt) if settings.engine.validates_on_spark else set()
+        ),
         publish_assets.build_defs(asset_keys),
         report_assets.defs,
         digest_assets.build_defs(settings),

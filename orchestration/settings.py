@@ -193,6 +193,8 @@ ENGINES = ("duckdb", "spark")
 # How dbt reaches Spark: a SparkSession in its own process, or a Spark Thrift Server. Each is
 # an output of dbt_project/profiles.yml, since their Spark settings are passed differently.
 SPARK_METHODS = {"session": "spark", "thrift": "spark_thrift"}
+# Where the expectation suites over Spark's tables run (docs/data-quality.md#on-spark).
+SPARK_VALIDATIONS = ("spark", "duckdb")
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,9 @@ class EngineSettings:
     spark_driver_memory: str = "4g"
     # Partitions of Spark's shuffles (joins, group-bys), either method.
     spark_shuffle_partitions: int = 8
+    # The suites over the tables Spark built run in Spark (GX's Spark datasource), or in DuckDB
+    # over Spark's Parquet files.
+    spark_validation: str = "spark"
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> EngineSettings:
@@ -228,6 +233,12 @@ class EngineSettings:
             raise SettingsError(
                 f"PIPELINE_SPARK_METHOD={method!r} is not a way to reach Spark: choose one of "
                 f"{', '.join(SPARK_METHODS)}"
+            )
+        validation = _text(env, "PIPELINE_SPARK_VALIDATION", cls.spark_validation).lower()
+        if validation not in SPARK_VALIDATIONS:
+            raise SettingsError(
+                f"PIPELINE_SPARK_VALIDATION={validation!r} is not where suites can run: choose "
+                f"one of {', '.join(SPARK_VALIDATIONS)}"
             )
         return cls(
             name=name,
@@ -246,11 +257,22 @@ class EngineSettings:
                 int,
                 minimum=1,
             ),
+            spark_validation=validation,
         )
 
     @property
     def is_spark(self) -> bool:
         return self.name == "spark"
+
+    @property
+    def validates_on_spark(self) -> bool:
+        """The suites over the tables Spark built run in Spark."""
+        return self.is_spark and self.spark_validation == "spark"
+
+    @property
+    def spark_python(self) -> Path:
+        """The Python beside the dbt that has dbt-spark: it has pyspark and GX."""
+        return self.spark_dbt.parent / "python"
 
     @property
     def spark_target(self) -> str:

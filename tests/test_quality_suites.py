@@ -366,3 +366,23 @@ def test_alert_feedback_with_an_unknown_status_a_future_week_or_employee_fails_i
 def test_no_alert_feedback_file_is_an_empty_table_that_passes(clean_warehouse, tmp_path):
     path = copy_warehouse(clean_warehouse, tmp_path)
     assert validate(path, "raw.lms_alert_feedback").failed == []
+
+
+def test_a_spark_override_must_name_a_column_or_metric_of_the_suite(tmp_path):
+    """meta.spark (docs/data-quality.md#on-spark) replaces SQL the suite has; a stray name is
+    a typo that would otherwise leave DuckDB's SQL to fail in Spark."""
+    suite = tmp_path / "bad.json"
+    suite.write_text(
+        '{"name": "marts.x", "meta": {"table_metrics": {"rows": "count(*)"}, '
+        '"spark": {"table_metrics": {"row": "count(1)"}}}, "expectations": []}'
+    )
+    with pytest.raises(SuiteError, match="bad.json: meta.spark.table_metrics overrides row"):
+        load_suite(suite)
+    suite.write_text('{"name": "marts.x", "meta": {"spark": {"filter": "x"}}, "expectations": []}')
+    with pytest.raises(SuiteError, match="meta.spark takes .* not filter"):
+        load_suite(suite)
+    suite.write_text(
+        '{"name": "marts.x", "meta": {"table_metrics": {"rows": "count(*)"}, '
+        '"spark": {"table_metrics": {"rows": "count(1)"}}}, "expectations": []}'
+    )
+    assert load_suite(suite).spark_table_metrics == {"rows": "count(1)"}

@@ -22,6 +22,7 @@ import pytest
 from orchestration.defs.dbt import engines
 from orchestration.defs.dbt.project import invocations_dir
 from orchestration.defs.ingest.lake import PARTITION_COLUMN
+from orchestration.defs.quality.suites import CHECK_NAME
 from orchestration.sample_data import generate
 from orchestration.settings import PipelineSettings, SettingsError
 from tests.conftest import last_queue, query, run_pipeline, settings_for
@@ -49,7 +50,14 @@ def engines_built(tmp_path_factory):
     generate(root / "landing", employees=60, months=4, seed=11, end_date=date(2024, 6, 30))
     # A zone west of UTC, so local days and weeks differ from UTC ones.
     duck = settings_for(root, PIPELINE_TIMEZONE="America/New_York")
-    spark = settings_for(root, PIPELINE_TIMEZONE="America/New_York", PIPELINE_ENGINE="spark")
+    # The full build's suites run in DuckDB over Spark's files; the day's run in Spark, the
+    # default (docs/data-quality.md#on-spark), so both places are covered and Spark starts once.
+    spark = settings_for(
+        root,
+        PIPELINE_TIMEZONE="America/New_York",
+        PIPELINE_ENGINE="spark",
+        PIPELINE_SPARK_VALIDATION="duckdb",
+    )
     assert spark.engine.spark_dbt.exists(), (
         f"{spark.engine.spark_dbt} is missing: `make spark` installs it (`make test` runs it)"
     )
@@ -81,6 +89,7 @@ def engines_built(tmp_path_factory):
             PIPELINE_SPARK_PORT=str(port),
             PIPELINE_SPARK_HOST="127.0.0.1",
         )
+        assert thrift.engine.validates_on_spark
         day_run = run_pipeline(thrift, day=NEXT_DAY.isoformat())
     assert day_run.success
     day_target = last_dbt_target()
@@ -91,12 +100,14 @@ def engines_built(tmp_path_factory):
         "where list_contains(reasons, 'window')",
     )[0]
     assert window_days == 1 + spark.lookback_days
-    assert run_pipeline(duck, day=NEXT_DAY.isoformat()).success
+    duck_day_run = run_pipeline(duck, day=NEXT_DAY.isoformat())
+    assert duck_day_run.success
     return {
         "settings": spark,
         "duckdb_warehouse": duck.warehouse,
         "duckdb_publication": duck.publish_dir / "analytics.duckdb",
         "runs": {"duckdb": duck_run, "spark": spark_run},
+        "day_runs": {"duckdb": duck_day_run, "spark": day_run},
         "day_target": day_target,
         "partitions": (before, day_partitions(spark)),
         "raw_days": (raw_before, day_files(spark.lake_dir)),
@@ -278,6 +289,31 @@ def test_every_check_runs_and_passes_on_sparks_rows(engines_built):
     assert len(evaluated["spark"]) > 100  # the suites and the dbt tests
 
 
+def test_the_days_suites_ran_in_spark_and_saw_what_duckdb_saw(engines_built):
+    """The day on Spark validated the models' suites in Spark (GX's Spark datasource, one
+    SparkSession), the raw suites in DuckDB; the same checks passed over the same rows as on
+    the DuckDB copy, fct_learning_activity's over the rows the day rewrote only."""
+    seen = {}
+    for engine, result in engines_built["day_runs"].items():
+        evaluations = result.get_asset_check_evaluations()
+        assert all(e.passed for e in evaluations), engine
+        seen[engine] = {
+            e.asset_key.to_user_string(): {k: v.value for k, v in e.metadata.items()}
+            for e in evaluations
+            if e.check_name == CHECK_NAME
+        }
+    assert seen["spark"].keys() == seen["duckdb"].keys()
+    for table, spark in seen["spark"].items():
+        duck = seen["duckdb"][table]
+        assert spark["validated_in"] == ("duckdb" if table.startswith("raw/") else "spark"), table
+        assert duck["validated_in"] == "duckdb"
+        for key in ("rows_validated", "table_rows", "expectations_evaluated", "validation_scope"):
+            assert spark[key] == duck[key], (table, key)
+    activity = seen["spark"]["marts/fct_learning_activity"]
+    assert activity["validation_scope"] == "changed rows"
+    assert 0 < activity["rows_validated"] < activity["table_rows"]
+
+
 def test_a_spark_run_without_dbt_spark_names_what_to_install(tmp_path):
     settings = PipelineSettings.from_env(
         {"PIPELINE_ENGINE": "spark", "PIPELINE_SPARK_DBT": str(tmp_path / "no-dbt")}
@@ -295,6 +331,17 @@ def test_the_spark_method_chooses_the_profile_output():
     assert target(PIPELINE_SPARK_METHOD="thrift") == "spark_thrift"
     with pytest.raises(SettingsError, match="PIPELINE_SPARK_METHOD='jdbc'"):
         target(PIPELINE_SPARK_METHOD="jdbc")
+
+
+def test_where_the_suites_over_sparks_tables_run_is_a_setting():
+    def on_spark(**env: str) -> bool:
+        return PipelineSettings.from_env(env).engine.validates_on_spark
+
+    assert on_spark(PIPELINE_ENGINE="spark")
+    assert not on_spark(PIPELINE_ENGINE="spark", PIPELINE_SPARK_VALIDATION="duckdb")
+    assert not on_spark(PIPELINE_SPARK_VALIDATION="spark")  # the DuckDB engine
+    with pytest.raises(SettingsError, match="PIPELINE_SPARK_VALIDATION='pandas'"):
+        on_spark(PIPELINE_ENGINE="spark", PIPELINE_SPARK_VALIDATION="pandas")
 
 
 def test_spark_tables_replace_the_tables_of_an_earlier_duckdb_build(tmp_path):

@@ -134,6 +134,8 @@ def _expose_spark_build(context, settings, env, manifest, warehouse: DuckDBResou
     """What Spark built, readable in the warehouse as if DuckDB had built it (engines.py)."""
     with warehouse.get_connection() as conn:
         exposed = engines.expose_tables(conn, settings, manifest)
+    # And for the suites validated in Spark: the relations the build made (quality/spark.py).
+    engines.write_relations(settings.lake_dir, manifest)
     # Beside the lake, not in dbt_project/target: one folder per warehouse, kept for dbt's
     # partial parse, that no other warehouse's run writes at the same time.
     target = settings.lake_dir / "dbt-target"

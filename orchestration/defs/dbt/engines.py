@@ -15,9 +15,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Mapping
+from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,9 @@ DUCKDB_TARGET = "local"
 # What Spark writes as files (views live in its metastore only).
 FILE_MATERIALIZATIONS = ("table", "incremental")
 
+
+# What a Spark build made, for the suites validated in Spark (quality/spark.py).
+RELATIONS_FILE = "spark-relations.json"
 
 # Spark's log4j configuration: its log goes to PIPELINE_LAKE_DIR/logs/spark.log.
 SPARK_CONF_DIR = PROJECT_ROOT / "deploy" / "spark"
@@ -142,3 +147,37 @@ def build_views(env: Mapping[str, str], target_path: Path) -> None:
             "dbt on DuckDB could not create the view models over Spark's tables:\n"
             + done.stdout[-4000:]
         )
+
+
+def relations_path(lake_dir: Path) -> Path:
+    return lake_dir / RELATIONS_FILE
+
+
+def write_relations(lake_dir: Path, manifest: Mapping[str, Any]) -> Path:
+    """What a Spark build made, for the validator, in dependency order: a Parquet folder for
+    each model and seed Spark wrote as files and each raw table of the lake, the compiled Spark
+    SQL of each view model. Written after each Spark build, beside the lake."""
+    relations: dict[str, dict[str, str]] = {}
+    parents: dict[str, set[str]] = {}
+    for unique_id, source in manifest.get("sources", {}).items():
+        files = lake_dir / "raw" / source["name"]
+        if source["source_name"] == "raw" and files.is_dir():
+            relations[unique_id] = {"schema": "raw", "name": source["name"], "parquet": str(files)}
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] not in ("model", "seed"):
+            continue
+        files = model_files(lake_dir, node)
+        relation = {"schema": node["schema"], "name": node["alias"]}
+        if node["config"].get("materialized") in (*FILE_MATERIALIZATIONS, "seed"):
+            if not any(files.glob("**/*.parquet")):
+                continue  # disabled, or not built yet
+            relations[unique_id] = {**relation, "parquet": str(files)}
+        elif node["config"].get("materialized") == "view" and node.get("compiled_code"):
+            relations[unique_id] = {**relation, "sql": node["compiled_code"]}
+        parents[unique_id] = set(node.get("depends_on", {}).get("nodes", []))
+    order = TopologicalSorter(
+        {uid: parents.get(uid, set()) & set(relations) for uid in relations}
+    ).static_order()
+    path = relations_path(lake_dir)
+    path.write_text(json.dumps([relations[uid] for uid in order], indent=1), encoding="utf-8")
+    return path

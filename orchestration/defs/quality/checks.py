@@ -1,5 +1,8 @@
 """Each expectation suite as a Dagster asset check on its table's asset, blocking when it holds
-error-severity expectations; failed checks carry the failing expectations and send alerts."""
+error-severity expectations; failed checks carry the failing expectations and send alerts.
+
+A suite runs in DuckDB in its own step; with PIPELINE_ENGINE=spark the suites over the tables
+Spark built run in Spark, together in one step (quality/spark.py, docs/data-quality.md#on-spark)."""
 
 from typing import TYPE_CHECKING
 
@@ -20,6 +23,18 @@ if TYPE_CHECKING:
     from orchestration.defs.quality.results import SuiteRun
 
 
+def _description(suite: Suite, where: str) -> str:
+    return (
+        f"Great Expectations suite `{suite.name}` "
+        f"({suite.path.relative_to(suite.path.parents[3])}), {where}: {suite.description} "
+        + (
+            "Error-severity failures stop everything downstream, publication included."
+            if suite.blocking
+            else "Warnings only."
+        )
+    )
+
+
 def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     key = suite_asset_key(suite)
 
@@ -27,15 +42,7 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
         asset=key,
         name=CHECK_NAME,
         blocking=suite.blocking,
-        description=(
-            f"Great Expectations suite `{suite.name}` "
-            f"({suite.path.relative_to(suite.path.parents[3])}): {suite.description} "
-            + (
-                "Error-severity failures stop everything downstream, publication included."
-                if suite.blocking
-                else "Warnings only."
-            )
-        ),
+        description=_description(suite, "validated in DuckDB"),
     )
     def _check(
         context: dg.AssetCheckExecutionContext,
@@ -64,33 +71,103 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
                 restore_memory_limit=settings.duckdb_memory_limit,
                 rows_filter=scope.rows_filter,
             )
-            record(
-                conn,
-                suite,
-                scope,
-                run_id=context.run.run_id,
-                rows_validated=run.rows,
-                table_rows=run.table_rows,
-                # Warnings do not hold the watermark back: they block nothing.
-                passed=run.severity != "error",
-            )
-        context.log.info(
-            f"{suite.name}: {len(run.outcomes) - len(run.skipped)} expectations over "
-            f"{run.rows:,} rows ({scope.kind}: {scope.reason}) in {run.batches} batch(es), "
-            f"{len(run.failed)} failed, {run.seconds:.1f}s"
-        )
-        alerts = settings.alerts
-        delivered: list[str] = []
-        if run.failed:
-            alert = suite_alert(run, key, context.run.run_id, alerts)
-            log = context.log.error if run.severity == "error" else context.log.warning
-            log(alert.text())
-            # Warnings alert only when asked to (PIPELINE_ALERT_ON_WARN): they do not block.
-            if alerts.enabled and (run.severity == "error" or alerts.on_warn):
-                delivered = send_alert(alert, alerts, context.log.warning)
-        return check_result(run, delivered, watch, scope)
+        return _conclude(context, settings, warehouse, run, scope, watch, "duckdb")
 
     return _check
+
+
+def build_spark_suite_checks(suites: list[Suite]) -> dg.AssetChecksDefinition:
+    """The suites over the tables Spark built, as one step: one SparkSession validates them all
+    (quality/spark.py). The checks keep their names, assets and blocking."""
+    specs = [
+        dg.AssetCheckSpec(
+            CHECK_NAME,
+            asset=suite_asset_key(suite),
+            blocking=suite.blocking,
+            description=_description(suite, "validated in Spark"),
+        )
+        for suite in suites
+    ]
+
+    @dg.multi_asset_check(specs=specs, name="expectation_suites_on_spark", can_subset=True)
+    def _checks(
+        context: dg.AssetCheckExecutionContext,
+        pipeline: dg.ResourceParam[PipelineSettings],
+        warehouse: DuckDBResource,
+    ):
+        watch = Stopwatch()  # GX's import and Spark's start included
+        from orchestration.defs.quality import spark
+
+        settings = pipeline
+        selected = context.selected_asset_check_keys
+        chosen = [s for s in suites if dg.AssetCheckKey(suite_asset_key(s), CHECK_NAME) in selected]
+        with warehouse.get_connection() as conn:
+            scopes = {
+                s.name: scope_for(
+                    conn,
+                    s,
+                    full_validation_days=settings.quality.full_validation_days,
+                    whole_history=rebuilds_whole_history(context.run.run_config),
+                )
+                for s in chosen
+            }
+        try:
+            answers = spark.validate(
+                [(s, scopes[s.name]) for s in chosen], settings, context.log.info
+            )
+        except spark.SparkValidationError as exc:
+            raise dg.Failure(description=str(exc)) from None
+        for suite in chosen:
+            run = spark.suite_run(
+                suite,
+                answers[suite.name],
+                as_of=settings.as_of,
+                docs_dir=settings.data_docs_dir,
+                run_name=context.run.run_id,
+            )
+            yield _conclude(context, settings, warehouse, run, scopes[suite.name], watch, "spark")
+
+    return _checks
+
+
+def _conclude(
+    context: dg.AssetCheckExecutionContext,
+    settings: PipelineSettings,
+    warehouse: DuckDBResource,
+    run: "SuiteRun",
+    scope: Scope,
+    watch: Stopwatch,
+    validated_in: str,
+) -> dg.AssetCheckResult:
+    """After a suite's validation: its log entry, its alert, its check result."""
+    suite = run.suite
+    key = suite_asset_key(suite)
+    with warehouse.get_connection() as conn:
+        record(
+            conn,
+            suite,
+            scope,
+            run_id=context.run.run_id,
+            rows_validated=run.rows,
+            table_rows=run.table_rows,
+            # Warnings do not hold the watermark back: they block nothing.
+            passed=run.severity != "error",
+        )
+    context.log.info(
+        f"{suite.name}: {len(run.outcomes) - len(run.skipped)} expectations over "
+        f"{run.rows:,} rows ({scope.kind}: {scope.reason}) in {run.batches} batch(es) "
+        f"in {validated_in}, {len(run.failed)} failed, {run.seconds:.1f}s"
+    )
+    alerts = settings.alerts
+    delivered: list[str] = []
+    if run.failed:
+        alert = suite_alert(run, key, context.run.run_id, alerts)
+        log = context.log.error if run.severity == "error" else context.log.warning
+        log(alert.text())
+        # Warnings alert only when asked to (PIPELINE_ALERT_ON_WARN): they do not block.
+        if alerts.enabled and (run.severity == "error" or alerts.on_warn):
+            delivered = send_alert(alert, alerts, context.log.warning)
+    return check_result(run, delivered, watch, scope, validated_in=validated_in, asset_key=key)
 
 
 def check_result(
@@ -98,10 +175,14 @@ def check_result(
     delivered: list[str] | None = None,
     watch: Stopwatch | None = None,
     scope: Scope | None = None,
+    *,
+    validated_in: str = "duckdb",
+    asset_key: dg.AssetKey | None = None,
 ) -> dg.AssetCheckResult:
     failed = run.failed
     metadata: dict = {
         "suite": run.suite.name,
+        "validated_in": validated_in,
         "suite_file": dg.MetadataValue.path(str(run.suite.path)),
         "expectations_evaluated": len(run.outcomes) - len(run.skipped),
         "expectations_failed": len(failed),
@@ -131,6 +212,8 @@ def check_result(
         dg.AssetCheckSeverity.ERROR if run.severity == "error" else dg.AssetCheckSeverity.WARN
     )
     return dg.AssetCheckResult(
+        asset_key=asset_key,
+        check_name=CHECK_NAME if asset_key else None,
         passed=not failed,
         severity=severity,
         metadata=metadata,
@@ -176,10 +259,18 @@ def _failures_markdown(run: "SuiteRun") -> str:
     return "\n".join(lines)
 
 
-def build_checks(asset_keys: set[dg.AssetKey]) -> list[dg.AssetChecksDefinition]:
-    """One check per suite whose table is an asset of this code location."""
-    return [build_suite_check(s) for s in load_suites() if suite_asset_key(s) in asset_keys]
+def build_checks(
+    asset_keys: set[dg.AssetKey], spark_keys: set[dg.AssetKey] = frozenset()
+) -> list[dg.AssetChecksDefinition]:
+    """One check per suite whose table is an asset of this code location; the suites over
+    `spark_keys` (the models, when Spark builds and validates them) in one Spark step."""
+    suites = [s for s in load_suites() if suite_asset_key(s) in asset_keys]
+    on_spark = [s for s in suites if suite_asset_key(s) in spark_keys]
+    checks = [build_suite_check(s) for s in suites if s not in on_spark]
+    return checks + ([build_spark_suite_checks(on_spark)] if on_spark else [])
 
 
-def build_defs(asset_keys: set[dg.AssetKey]) -> dg.Definitions:
-    return dg.Definitions(asset_checks=build_checks(asset_keys))
+def build_defs(
+    asset_keys: set[dg.AssetKey], spark_keys: set[dg.AssetKey] = frozenset()
+) -> dg.Definitions:
+    return dg.Definitions(asset_checks=build_checks(asset_keys, spark_keys))

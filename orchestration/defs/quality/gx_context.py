@@ -10,6 +10,7 @@ from typing import Any
 
 import great_expectations as gx
 
+from orchestration.defs.quality.bounds import epoch_bounds
 from orchestration.defs.quality.results import SuiteRun
 from orchestration.defs.quality.suites import Expectation, Suite
 
@@ -66,7 +67,7 @@ def _gx_suite(
         configs.append(
             {
                 "type": config["type"],
-                "kwargs": _epoch_bounds(
+                "kwargs": epoch_bounds(
                     _fill_parameters(config.get("kwargs") or {}, parameters), datetimes
                 ),
                 "meta": {**(config.get("meta") or {}), "pipeline_index": expectation.index},
@@ -84,20 +85,6 @@ def _fill_parameters(value: Any, parameters: dict) -> Any:
     if isinstance(value, list):
         return [_fill_parameters(v, parameters) for v in value]
     return value
-
-
-def _epoch_bounds(kwargs: dict, datetimes: set[str]) -> dict:
-    """Bounds on a date or timestamp column, as microseconds since the epoch like the column."""
-    if kwargs.get("column") not in datetimes:
-        return kwargs
-    converted = dict(kwargs)
-    for name in ("min_value", "max_value"):
-        if isinstance(kwargs.get(name), str):
-            moment = datetime.fromisoformat(kwargs[name])
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            converted[name] = moment.timestamp() * 1_000_000
-    return converted
 
 
 def _by_index(gx_suite, result) -> dict[int, Any]:

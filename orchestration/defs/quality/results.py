@@ -177,7 +177,7 @@ def _exception(evr) -> str | None:
 
 def _plain(value: Any) -> Any:
     """JSON-safe Python value (numpy scalars, NaN, timestamps, decimals)."""
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         with contextlib.suppress(ValueError, AttributeError):

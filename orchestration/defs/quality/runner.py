@@ -49,7 +49,7 @@ from orchestration.defs.quality.results import (
     _exception,
     _plain,
 )
-from orchestration.defs.quality.suites import Suite
+from orchestration.defs.quality.suites import Expectation, Suite
 from orchestration.settings import DEFAULT_QUALITY_BATCH_ROWS, DEFAULT_QUALITY_MEMORY_LIMIT
 
 
@@ -106,24 +106,7 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows, rows_filter) -
     batches = context.data_sources.add_pandas("warehouse").add_dataframe_asset(suite.name)
     batch_definition = batches.add_batch_definition_whole_dataframe("batch")
 
-    outcomes: dict[int, Outcome] = {}
-    row_expectations, table_expectations = [], []
-    for expectation in suite.expectations:
-        unusable = [
-            c
-            for c in expectation.columns
-            if c in missing or (expectation.scope == "rows" and c not in available)
-        ]
-        if unusable:
-            reason = "; ".join(f"{c} {missing.get(c, 'is not a column')}" for c in unusable)
-            if suite.absent_columns == "skip":
-                outcomes[expectation.index] = Outcome(expectation, True, skipped=reason)
-            else:
-                outcomes[expectation.index] = Outcome(expectation, False, exception=reason)
-        elif expectation.scope == "table":
-            table_expectations.append(expectation)
-        else:
-            row_expectations.append(expectation)
+    outcomes, row_expectations, table_expectations = _split(suite, available, missing)
 
     results: dict[int, Any] = {}
     batch_count = 0
@@ -170,39 +153,118 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows, rows_filter) -
         for index, accumulator in merged.items():
             outcomes[index], results[index] = accumulator.outcome()
 
-    metric_errors: dict[str, str] = {}
     if table_expectations:
         metrics, metric_errors = _table_metrics(conn, suite, table)
-        for expectation in list(table_expectations):
-            errors = [metric_errors[c] for c in expectation.columns if c in metric_errors]
-            if errors:
-                table_expectations.remove(expectation)
-                outcomes[expectation.index] = Outcome(
-                    expectation, False, exception="; ".join(errors)
-                )
-    if table_expectations:
-        gx_suite = _gx_suite(context, suite, table_expectations, "table", parameters)
-        result = batch_definition.get_batch(
-            batch_parameters={"dataframe": pd.DataFrame([metrics])}
-        ).validate(gx_suite, result_format="COMPLETE")
-        results_by_index = _by_index(gx_suite, result)
-        for expectation in table_expectations:
-            evr = results_by_index[expectation.index]
-            observed = {c: _plain(metrics.get(c)) for c in expectation.columns}
-            exception = _exception(evr)
-            outcomes[expectation.index] = Outcome(
-                expectation,
-                success=bool(evr.success),
-                observed=observed if len(observed) > 1 else next(iter(observed.values())),
-                exception=exception,
-            )
-            results[expectation.index] = evr
+        found, found_results = _table_outcomes(
+            context, suite, table_expectations, metrics, metric_errors, parameters
+        )
+        outcomes.update(found)
+        results.update(found_results)
 
+    return _finish(
+        context,
+        suite,
+        outcomes,
+        results,
+        rows=row_count,
+        batches=batch_count,
+        table_rows=table_rows,
+        docs_dir=docs_dir,
+        run_name=run_name,
+        parameters=parameters,
+        started=started,
+    )
+
+
+def _split(
+    suite: Suite, available: dict[str, str], missing: dict[str, str]
+) -> tuple[dict[int, Outcome], list[Expectation], list[Expectation]]:
+    """The outcomes of expectations on unusable columns (skipped or failed, by the suite's
+    `absent_columns`), and the row-level and table-metric expectations left to validate."""
+    outcomes: dict[int, Outcome] = {}
+    row_expectations, table_expectations = [], []
+    for expectation in suite.expectations:
+        unusable = [
+            c
+            for c in expectation.columns
+            if c in missing or (expectation.scope == "rows" and c not in available)
+        ]
+        if unusable:
+            reason = "; ".join(f"{c} {missing.get(c, 'is not a column')}" for c in unusable)
+            if suite.absent_columns == "skip":
+                outcomes[expectation.index] = Outcome(expectation, True, skipped=reason)
+            else:
+                outcomes[expectation.index] = Outcome(expectation, False, exception=reason)
+        elif expectation.scope == "table":
+            table_expectations.append(expectation)
+        else:
+            row_expectations.append(expectation)
+    return outcomes, row_expectations, table_expectations
+
+
+def _table_outcomes(
+    context,
+    suite: Suite,
+    expectations: list[Expectation],
+    metrics: dict[str, Any],
+    metric_errors: dict[str, str],
+    parameters: dict[str, str],
+) -> tuple[dict[int, Outcome], dict[int, Any]]:
+    """Table-metric expectations, validated by GX on the one row of metric values."""
+    outcomes: dict[int, Outcome] = {}
+    results: dict[int, Any] = {}
+    usable = []
+    for expectation in expectations:
+        errors = [metric_errors[c] for c in expectation.columns if c in metric_errors]
+        if errors:
+            outcomes[expectation.index] = Outcome(expectation, False, exception="; ".join(errors))
+        else:
+            usable.append(expectation)
+    if not usable:
+        return outcomes, results
+    gx_suite = _gx_suite(context, suite, usable, "table", parameters)
+    batch_definition = (
+        context.data_sources.add_pandas(f"metrics:{suite.name}")
+        .add_dataframe_asset(suite.name)
+        .add_batch_definition_whole_dataframe("metrics")
+    )
+    result = batch_definition.get_batch(
+        batch_parameters={"dataframe": pd.DataFrame([metrics])}
+    ).validate(gx_suite, result_format="COMPLETE")
+    results_by_index = _by_index(gx_suite, result)
+    for expectation in usable:
+        evr = results_by_index[expectation.index]
+        observed = {c: _plain(metrics.get(c)) for c in expectation.columns}
+        outcomes[expectation.index] = Outcome(
+            expectation,
+            success=bool(evr.success),
+            observed=observed if len(observed) > 1 else next(iter(observed.values())),
+            exception=_exception(evr),
+        )
+        results[expectation.index] = evr
+    return outcomes, results
+
+
+def _finish(
+    context,
+    suite: Suite,
+    outcomes: dict[int, Outcome],
+    results: dict[int, Any],
+    *,
+    rows: int,
+    batches: int,
+    table_rows: int,
+    docs_dir: Path | None,
+    run_name: str,
+    parameters: dict[str, str],
+    started: float,
+) -> SuiteRun:
+    """The suite's run, in the suite file's order, with its Data Docs page when asked for."""
     run = SuiteRun(
         suite=suite,
         outcomes=[outcomes[e.index] for e in suite.expectations],
-        rows=row_count,
-        batches=batch_count,
+        rows=rows,
+        batches=batches,
         seconds=0.0,
         table_rows=table_rows,
     )

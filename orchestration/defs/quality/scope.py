@@ -45,6 +45,7 @@ class Scope:
     reason: str  # why, for the check's metadata
     watermark: datetime | None = None  # how far the table was written when validated
     rows_filter: str | None = None  # CHANGED: SQL selecting the rows written since
+    validated_through: datetime | None = None  # CHANGED: the last passed validation's watermark
 
 
 def ensure_log(conn: duckdb.DuckDBPyConnection) -> None:
@@ -120,6 +121,7 @@ def scope_for(
         describe.format(since=f"{last_pass:%Y-%m-%d %H:%M:%S}"),
         watermark,
         changed["filter"],
+        last_pass,
     )
 
 

@@ -20,6 +20,10 @@ pipeline how to validate it at scale:
 - `changed_rows`: for tables that grow with the history, how to find the rows a run wrote
   (`watermark`, `filter`, optional `describe`), so a run validates those rows and not the
   whole table (see quality/scope.py).
+- `spark`: the Spark SQL of the `columns`, `table_metrics` and changed-rows `filter` that Spark
+  SQL does not read as written (`isodow`, `date_diff('week', ...)`), for suites validated in
+  Spark (quality/spark.py); the others run as they are. `getvariable('as_of')` and
+  `getvariable('validated_through')` need no override: they become literals on Spark.
 """
 
 from __future__ import annotations
@@ -104,11 +108,26 @@ class Suite:
     absent_columns: str  # "skip" (optional extract columns) or "fail"
     raw: dict[str, Any] = field(repr=False, compare=False)
     changed_rows: dict[str, str] | None = None  # watermark, filter, describe (quality/scope.py)
+    spark: dict[str, Any] = field(default_factory=dict)  # Spark SQL overrides (meta.spark)
 
     @property
     def schema_and_table(self) -> tuple[str, str]:
         schema, _, table = self.table.partition(".")
         return schema, table
+
+    @property
+    def spark_columns(self) -> dict[str, str]:
+        return {**self.columns, **self.spark.get("columns", {})}
+
+    @property
+    def spark_table_metrics(self) -> dict[str, str]:
+        return {**self.table_metrics, **self.spark.get("table_metrics", {})}
+
+    @property
+    def spark_rows_filter(self) -> str | None:
+        if not self.changed_rows:
+            return None
+        return self.spark.get("changed_rows_filter", self.changed_rows["filter"])
 
     @property
     def blocking(self) -> bool:
@@ -208,7 +227,31 @@ def load_suite(path: Path) -> Suite:
         absent_columns=absent,
         raw=raw,
         changed_rows=_changed_rows(path, meta.get("changed_rows")),
+        spark=_spark(path, meta.get("spark"), columns, metrics),
     )
+
+
+def _spark(path: Path, value: Any, columns: dict, metrics: dict) -> dict[str, Any]:
+    """meta.spark: overrides of columns and metrics the suite has, in Spark SQL."""
+    spark = dict(value or {})
+    unknown = sorted(set(spark) - {"columns", "table_metrics", "changed_rows_filter"})
+    if unknown:
+        raise SuiteError(
+            f"{path}: meta.spark takes columns, table_metrics and changed_rows_filter, "
+            f"not {', '.join(unknown)}"
+        )
+    for kind, known in (("columns", columns), ("table_metrics", metrics)):
+        strays = sorted(set(spark.get(kind) or {}) - set(known))
+        if strays:
+            raise SuiteError(
+                f"{path}: meta.spark.{kind} overrides {', '.join(strays)}, which meta.{kind} "
+                "does not have"
+            )
+    spark["table_metrics"] = {
+        name: sql.replace("{min_cell_size}", str(min_cell_size()))
+        for name, sql in (spark.get("table_metrics") or {}).items()
+    }
+    return spark
 
 
 def _changed_rows(path: Path, value: Any) -> dict[str, str] | None:
