@@ -220,6 +220,8 @@ class EngineSettings:
     # The suites over the tables Spark built run in Spark (GX's Spark datasource), or in DuckDB
     # over Spark's Parquet files.
     spark_validation: str = "spark"
+    # How many times a failed dbt step on Spark runs again (a cluster's passing failures).
+    spark_retries: int = 1
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> EngineSettings:
@@ -258,6 +260,7 @@ class EngineSettings:
                 minimum=1,
             ),
             spark_validation=validation,
+            spark_retries=_number(env, "PIPELINE_SPARK_RETRIES", cls.spark_retries, int, minimum=0),
         )
 
     @property

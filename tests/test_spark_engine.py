@@ -30,7 +30,9 @@ from tests.landing import account, statement, write_statements
 from tests.spark_thrift import thrift_server
 from tests.test_lake_export import day_files
 
-pytestmark = pytest.mark.pipeline
+# The fixture runs DuckDB twice and Spark twice (and a Thrift Server): about 12 minutes in CI,
+# beyond the suite's 15-minute limit per test when the machine is busy.
+pytestmark = [pytest.mark.pipeline, pytest.mark.timeout(1800)]
 
 # Bookkeeping that differs by engine or by run, not results: when rows were queued, and the
 # fingerprints of the inputs an employee's rows were computed from.
@@ -331,6 +333,23 @@ def test_the_spark_method_chooses_the_profile_output():
     assert target(PIPELINE_SPARK_METHOD="thrift") == "spark_thrift"
     with pytest.raises(SettingsError, match="PIPELINE_SPARK_METHOD='jdbc'"):
         target(PIPELINE_SPARK_METHOD="jdbc")
+
+
+def test_a_failed_dbt_step_runs_again_on_spark_only(tmp_path):
+    """PIPELINE_SPARK_RETRIES (docs/spark.md#when-spark-fails): the dbt step's retry policy."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+
+    def policy(**env: str):
+        settings = settings_for(tmp_path, **env)
+        dbt_step = build_definitions(settings).resolve_assets_def(dg.AssetKey(["marts", "fct_risk_tiers"]))
+        return dbt_step.op.retry_policy
+
+    assert policy(PIPELINE_ENGINE="spark").max_retries == 1
+    assert policy(PIPELINE_ENGINE="spark", PIPELINE_SPARK_RETRIES="3").max_retries == 3
+    assert policy(PIPELINE_ENGINE="spark", PIPELINE_SPARK_RETRIES="0") is None
+    assert policy() is None  # DuckDB: a failure is the project's own
 
 
 def test_where_the_suites_over_sparks_tables_run_is_a_setting():

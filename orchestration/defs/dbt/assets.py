@@ -37,7 +37,7 @@ class Translator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-def build_dbt_assets() -> dg.AssetsDefinition:
+def build_dbt_assets(retry_policy: dg.RetryPolicy | None = None) -> dg.AssetsDefinition:
     translator = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     @dbt_assets(
@@ -46,6 +46,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         name=DBT_STEP,
         pool=WAREHOUSE_POOL,
         dagster_dbt_translator=translator,
+        retry_policy=retry_policy,
     )
     def dbt_models(
         context: dg.AssetExecutionContext,
@@ -58,11 +59,13 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         try:
             window = resolve(config, settings.as_of)
         except WindowError as exc:
-            raise dg.Failure(description=f"Run config of {DBT_STEP}: {exc}") from None
+            raise dg.Failure(
+                description=f"Run config of {DBT_STEP}: {exc}", allow_retries=False
+            ) from None
         try:
             engines.check_ready(settings)
         except engines.EngineError as exc:
-            raise dg.Failure(description=str(exc)) from None
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         watch = Stopwatch()
         manifest = Path(dbt_project.manifest_path).read_bytes()
         with warehouse.get_connection() as conn:
@@ -222,8 +225,19 @@ def _with_row_counts(
             yield event
 
 
+def retry_policy(settings: PipelineSettings) -> dg.RetryPolicy | None:
+    """On Spark, a failed dbt step runs again (PIPELINE_SPARK_RETRIES, docs/spark.md): a cluster
+    fails now and then for reasons of its own, a lost executor or a Thrift session. The rerun is
+    safe: the step rebuilds what is still queued. On DuckDB a failure is the project's, and
+    running it again would only fail later."""
+    retries = settings.engine.spark_retries
+    if not settings.engine.is_spark or not retries:
+        return None
+    return dg.RetryPolicy(max_retries=retries, delay=10)
+
+
 def build_defs(settings: PipelineSettings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[build_dbt_assets()],
+        assets=[build_dbt_assets(retry_policy(settings))],
         resources={"dbt": engines.dbt_resource(settings)},
     )
