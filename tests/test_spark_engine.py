@@ -343,7 +343,9 @@ def test_a_failed_dbt_step_runs_again_on_spark_only(tmp_path):
 
     def policy(**env: str):
         settings = settings_for(tmp_path, **env)
-        dbt_step = build_definitions(settings).resolve_assets_def(dg.AssetKey(["marts", "fct_risk_tiers"]))
+        dbt_step = build_definitions(settings).resolve_assets_def(
+            dg.AssetKey(["marts", "fct_risk_tiers"])
+        )
         return dbt_step.op.retry_policy
 
     assert policy(PIPELINE_ENGINE="spark").max_retries == 1

@@ -114,7 +114,7 @@ def build_dbt_assets(retry_policy: dg.RetryPolicy | None = None) -> dg.AssetsDef
         # writes it).
         events = list(invocation.stream())
         if settings.engine.is_spark:
-            _expose_spark_build(context, settings, env, invocation.manifest, warehouse)
+            _expose_spark_build(context, settings, env, invocation, warehouse)
         events = list(_with_row_counts(events, invocation.manifest, warehouse))
         with warehouse.get_connection() as conn:
             builds.record_build(conn, context.run_id, window.describe(), read)
@@ -133,12 +133,13 @@ def build_dbt_assets(retry_policy: dg.RetryPolicy | None = None) -> dg.AssetsDef
     return dbt_models
 
 
-def _expose_spark_build(context, settings, env, manifest, warehouse: DuckDBResource) -> None:
+def _expose_spark_build(context, settings, env, invocation, warehouse: DuckDBResource) -> None:
     """What Spark built, readable in the warehouse as if DuckDB had built it (engines.py)."""
     with warehouse.get_connection() as conn:
-        exposed = engines.expose_tables(conn, settings, manifest)
-    # And for the suites validated in Spark: the relations the build made (quality/spark.py).
-    engines.write_relations(settings.lake_dir, manifest)
+        exposed = engines.expose_tables(conn, settings, invocation.manifest)
+    # And for the suites validated in Spark: the relations the build made, with the view
+    # models' Spark SQL, which only the build's own manifest has compiled (quality/spark.py).
+    engines.write_relations(settings.lake_dir, invocation.get_artifact("manifest.json"))
     # Beside the lake, not in dbt_project/target: one folder per warehouse, kept for dbt's
     # partial parse, that no other warehouse's run writes at the same time.
     target = settings.lake_dir / "dbt-target"
