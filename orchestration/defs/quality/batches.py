@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from orchestration.defs.quality.results import _plain
+from orchestration.defs.quality.shared import selected_rows
 from orchestration.defs.quality.suites import Suite
 
 # The rows of a table validated in several batches, staged once (see _stage_rows).
@@ -46,17 +47,8 @@ def _row_columns(
 
 
 def _selected_rows(table: str, key: tuple[str, ...], rows_filter: str | None) -> str:
-    """What row-level expectations read: the table, or the filtered rows and every row that
-    shares a batch key with one of them (uniqueness expectations cover the batch key)."""
-    if not rows_filter:
-        return table
-    same_key = " and ".join(f"_changed.{_ident(c)} = _all.{_ident(c)}" for c in key)
-    sharing = (
-        f" or exists (select 1 from {table} as _changed where ({rows_filter}) and {same_key})"
-        if key
-        else ""
-    )
-    return f"(select * from {table} as _all where ({rows_filter}){sharing})"
+    """What row-level expectations read (shared.selected_rows, in DuckDB's quoting)."""
+    return selected_rows(table, key, rows_filter, _ident)
 
 
 def _value_list(needed, derived) -> str:

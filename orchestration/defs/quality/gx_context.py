@@ -10,23 +10,13 @@ from typing import Any
 
 import great_expectations as gx
 
-from orchestration.defs.quality.bounds import epoch_bounds
 from orchestration.defs.quality.results import SuiteRun
+from orchestration.defs.quality.shared import epoch_bounds, gx_config
 from orchestration.defs.quality.suites import Expectation, Suite
 
 
 def _gx_context(docs_dir: Path | None):
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
-
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        progress_bars=ProgressBarsConfig(globally=False),
-        analytics_enabled=False,
-    )
+    config = gx_config()
     if docs_dir is not None:
         # Results are kept beside the site, so Data Docs lists every past validation.
         config.stores["validation_results_store"] = {

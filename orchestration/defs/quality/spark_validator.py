@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from orchestration.defs.quality.bounds import epoch_bounds
+from orchestration.defs.quality.shared import epoch_bounds, gx_config, selected_rows
 
 DATETIME_TYPES = ("date", "timestamp", "timestamp_ntz")
 TEXT_PREFIXES = ("array", "map", "struct", "binary", "interval", "variant")
@@ -89,18 +89,8 @@ def _register(spark, relations: list[dict[str, str]]) -> None:
 
 def _gx_context():
     import great_expectations as gx
-    from great_expectations.data_context.types.base import (
-        DataContextConfig,
-        InMemoryStoreBackendDefaults,
-        ProgressBarsConfig,
-    )
 
-    config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        progress_bars=ProgressBarsConfig(globally=False),
-        analytics_enabled=False,
-    )
-    return gx.get_context(project_config=config, mode="ephemeral")
+    return gx.get_context(project_config=gx_config(), mode="ephemeral")
 
 
 def _validate(spark, context, suite: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +107,7 @@ def _validate(spark, context, suite: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - Spark's analysis errors have no common base
             missing[name] = f"cannot be computed: {_first_line(exc)}"
             available.pop(name, None)
-    rows_sql = _rows(table, suite["batch_key"], suite["rows_filter"])
+    rows_sql = selected_rows(table, suite["batch_key"], suite["rows_filter"], _quoted)
     table_rows = spark.sql(f"select count(*) from {table}").collect()[0][0]
     response: dict[str, Any] = {"available": available, "missing": missing, "results": {}}
 
@@ -176,20 +166,6 @@ def _validate(spark, context, suite: dict[str, Any]) -> dict[str, Any]:
         f"{len(suite['table_metrics'])} table metrics, {response['seconds']:.1f}s"
     )
     return response
-
-
-def _rows(table: str, key: list[str], rows_filter: str | None) -> str:
-    """The rows the row expectations see: the table, or the filtered rows and every row sharing
-    a batch key with one of them (as quality/batches.py's _selected_rows on DuckDB)."""
-    if not rows_filter:
-        return table
-    same_key = " and ".join(f"_changed.{_quoted(c)} = _all.{_quoted(c)}" for c in key)
-    sharing = (
-        f" or exists (select 1 from {table} as _changed where ({rows_filter}) and {same_key})"
-        if key
-        else ""
-    )
-    return f"(select * from {table} as _all where ({rows_filter}){sharing}) as _selected"
 
 
 def _typed(needed: list[str], available: dict[str, str]) -> str:
