@@ -24,6 +24,26 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if worker := os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("DBT_TARGET_PATH", f"target/pytest-{worker}")
 
+# The longest test files, longest first: they start first, one on each worker, and the short
+# files fill in around them (pyproject.toml runs xdist with --no-loadscope-reorder, which would
+# otherwise order the files by their number of tests). The Spark test alone is a third of the
+# suite's time: started last, it would run on one worker while the other sat idle.
+LONGEST_FIRST = (
+    "test_spark_engine.py",
+    "test_daily_operation.py",
+    "test_report.py",
+    "test_webserver.py",
+    "test_hostile_inputs.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each file keeps its own order
+
 
 def settings_for(root: Path, **overrides: str) -> PipelineSettings:
     env = {
