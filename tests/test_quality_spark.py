@@ -66,11 +66,11 @@ EXPECTATIONS = [
 ]
 
 
-def write_suite(folder: Path, name: str) -> Path:
+def write_suite(folder: Path, name: str, table: str = "marts.faulty") -> Path:
     path = folder / "marts" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {
-        "table": "marts.faulty",
+        "table": table,
         "batch_key": ["id"],
         "sample_columns": ["id", "day"],
         "columns": {"k_in_dim": "k in (select k from marts.dim)"},
@@ -110,6 +110,7 @@ def validated(tmp_path_factory):
 
     whole = load_suite(write_suite(root / "suites", "faulty"))
     changed = load_suite(write_suite(root / "suites", "faulty_changed"))
+    lost = load_suite(write_suite(root / "suites", "lost", table="marts.never_built"))
     scopes = {
         whole.name: Scope(WHOLE, "every row"),
         changed.name: Scope(
@@ -121,7 +122,9 @@ def validated(tmp_path_factory):
     }
     said: list[str] = []
     answers = spark.validate(
-        [(whole, scopes[whole.name]), (changed, scopes[changed.name])], settings, said.append
+        [(whole, scopes[whole.name]), (changed, scopes[changed.name]), (lost, Scope(WHOLE, "-"))],
+        settings,
+        said.append,
     )
     runs = {}
     for suite in (whole, changed):
@@ -133,6 +136,7 @@ def validated(tmp_path_factory):
             suite, answers[suite.name], as_of=AS_OF, docs_dir=root / "docs", run_name="test"
         )
         runs[suite.name] = (on_duckdb, on_spark)
+    runs["lost"] = spark.suite_run(lost, answers["lost"], as_of=AS_OF, docs_dir=None, run_name="t")
     return runs, said
 
 
@@ -186,6 +190,14 @@ def test_spark_says_what_it_validated(validated):
         for line in said
     )
     assert validated[0]["faulty"][1].data_docs_url.startswith("file://")
+
+
+def test_a_table_spark_cannot_read_fails_its_own_suite_only(validated):
+    """The other suites of the same validation were validated (test_spark_finds_...)."""
+    lost = validated[0]["lost"]
+    assert lost.severity == "error" and len(lost.failed) == len(EXPECTATIONS)
+    assert all("never_built" in o.exception for o in lost.failed)
+    assert any("lost: cannot be validated" in line for line in validated[1])
 
 
 def test_without_the_spark_virtualenv_the_error_says_what_to_do(tmp_path):

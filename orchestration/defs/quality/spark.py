@@ -28,7 +28,7 @@ from typing import Any
 
 from orchestration.defs.dbt.engines import SPARK_CONF_DIR, relations_path
 from orchestration.defs.quality.gx_context import _fill_parameters, _gx_context
-from orchestration.defs.quality.results import SAMPLE_ROWS, SuiteRun, _Accumulator
+from orchestration.defs.quality.results import SAMPLE_ROWS, Outcome, SuiteRun, _Accumulator
 from orchestration.defs.quality.runner import _finish, _split, _table_outcomes
 from orchestration.defs.quality.scope import Scope
 from orchestration.defs.quality.suites import Suite
@@ -146,6 +146,10 @@ def suite_run(
     run_name: str,
 ) -> SuiteRun:
     """The validator's answer for `suite`, as the SuiteRun a validation on DuckDB returns."""
+    if "error" in response:
+        # Spark could not read the suite's table, or failed on it: every expectation failed.
+        failed = [Outcome(e, False, exception=response["error"]) for e in suite.expectations]
+        return SuiteRun(suite=suite, outcomes=failed, rows=0, batches=0, seconds=0.0)
     started = time.monotonic()
     parameters = {"as_of": f"{as_of.isoformat()}T23:59:59"}
     context = _gx_context(docs_dir)
