@@ -156,8 +156,9 @@ def relations_path(lake_dir: Path) -> Path:
 def write_relations(lake_dir: Path, manifest: Mapping[str, Any]) -> Path:
     """What a Spark build made, for the validator, in dependency order: a Parquet folder for
     each model and seed Spark wrote as files and each raw table of the lake, the compiled Spark
-    SQL of each view model. Written after each Spark build, beside the lake."""
-    relations: dict[str, dict[str, str]] = {}
+    SQL of each view model, and the relations each is built on. Written after each Spark build,
+    beside the lake."""
+    relations: dict[str, dict[str, Any]] = {}
     parents: dict[str, set[str]] = {}
     for unique_id, source in manifest.get("sources", {}).items():
         files = lake_dir / "raw" / source["name"]
@@ -175,9 +176,12 @@ def write_relations(lake_dir: Path, manifest: Mapping[str, Any]) -> Path:
         elif node["config"].get("materialized") == "view" and node.get("compiled_code"):
             relations[unique_id] = {**relation, "sql": node["compiled_code"]}
         parents[unique_id] = set(node.get("depends_on", {}).get("nodes", []))
-    order = TopologicalSorter(
-        {uid: parents.get(uid, set()) & set(relations) for uid in relations}
-    ).static_order()
+    graph = {uid: parents.get(uid, set()) & set(relations) for uid in relations}
+    for uid, relation in relations.items():
+        relation["parents"] = sorted(
+            f"{relations[p]['schema']}.{relations[p]['name']}" for p in graph[uid]
+        )
+    order = TopologicalSorter(graph).static_order()
     path = relations_path(lake_dir)
     path.write_text(json.dumps([relations[uid] for uid in order], indent=1), encoding="utf-8")
     return path
