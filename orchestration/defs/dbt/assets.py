@@ -137,9 +137,10 @@ def _expose_spark_build(context, settings, env, invocation, warehouse: DuckDBRes
     """What Spark built, readable in the warehouse as if DuckDB had built it (engines.py)."""
     with warehouse.get_connection() as conn:
         exposed = engines.expose_tables(conn, settings, invocation.manifest)
-    # And for the suites validated in Spark: the relations the build made, with the view
-    # models' Spark SQL, which only the build's own manifest has compiled (quality/spark.py).
-    engines.write_relations(settings.lake_dir, invocation.get_artifact("manifest.json"))
+    # For the suites validated in Spark: the relations the build made, with the view models'
+    # Spark SQL, which only the build's own manifest has compiled (quality/spark.py).
+    if settings.engine.validates_on_spark:
+        engines.write_relations(settings.lake_dir, invocation.get_artifact("manifest.json"))
     # Beside the lake, not in dbt_project/target: one folder per warehouse, kept for dbt's
     # partial parse, that no other warehouse's run writes at the same time.
     target = settings.lake_dir / "dbt-target"

@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 from orchestration.defs.quality.results import _plain
-from orchestration.defs.quality.shared import selected_rows
+from orchestration.defs.quality.shared import selected_rows, table_metrics
 from orchestration.defs.quality.suites import Suite
 
 # The rows of a table validated in several batches, staged once (see _stage_rows).
@@ -96,22 +96,15 @@ def _select_list(needed, available) -> str:
 def _table_metrics(
     conn: duckdb.DuckDBPyConnection, suite: Suite, table: str
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """(metric -> value, metric -> error): one scan for all metrics, one each if that fails."""
-    names = list(suite.table_metrics)
-    select = ", ".join(f"({suite.table_metrics[n]}) as {_ident(n)}" for n in names)
-    try:
-        values = conn.execute(f"select {select} from {table}").fetchone()
-        return {n: _plain(v) for n, v in zip(names, values, strict=True)}, {}
-    except duckdb.Error:
-        pass
-    metrics, errors = {}, {}
-    for name in names:
-        try:
-            value = conn.execute(f"select ({suite.table_metrics[name]}) from {table}").fetchone()
-            metrics[name] = _plain(value[0])
-        except duckdb.Error as exc:
-            errors[name] = f"metric {name} cannot be computed: {str(exc).splitlines()[0]}"
-    return metrics, errors
+    """(metric -> value, metric -> error), in DuckDB (shared.table_metrics)."""
+    return table_metrics(
+        suite.table_metrics,
+        table,
+        quote=_ident,
+        first_row=lambda sql: conn.execute(sql).fetchone(),
+        errors=duckdb.Error,
+        plain=_plain,
+    )
 
 
 def _ident(name: str) -> str:

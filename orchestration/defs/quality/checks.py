@@ -54,12 +54,7 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
 
         settings = pipeline
         with warehouse.get_connection() as conn:
-            scope = scope_for(
-                conn,
-                suite,
-                full_validation_days=settings.quality.full_validation_days,
-                whole_history=rebuilds_whole_history(context.run.run_config),
-            )
+            scope = _scope(conn, suite, settings, context)
             run = validate_suite(
                 conn,
                 suite,
@@ -102,15 +97,7 @@ def build_spark_suite_checks(suites: list[Suite]) -> dg.AssetChecksDefinition:
         selected = context.selected_asset_check_keys
         chosen = [s for s in suites if dg.AssetCheckKey(suite_asset_key(s), CHECK_NAME) in selected]
         with warehouse.get_connection() as conn:
-            scopes = {
-                s.name: scope_for(
-                    conn,
-                    s,
-                    full_validation_days=settings.quality.full_validation_days,
-                    whole_history=rebuilds_whole_history(context.run.run_config),
-                )
-                for s in chosen
-            }
+            scopes = {s.name: _scope(conn, s, settings, context) for s in chosen}
         try:
             answers = spark.validate(
                 [(s, scopes[s.name]) for s in chosen], settings, context.log.info
@@ -128,6 +115,16 @@ def build_spark_suite_checks(suites: list[Suite]) -> dg.AssetChecksDefinition:
             yield _conclude(context, settings, warehouse, run, scopes[suite.name], watch, "spark")
 
     return _checks
+
+
+def _scope(conn, suite: Suite, settings: PipelineSettings, context) -> Scope:
+    """The rows `suite` validates in this run (quality/scope.py)."""
+    return scope_for(
+        conn,
+        suite,
+        full_validation_days=settings.quality.full_validation_days,
+        whole_history=rebuilds_whole_history(context.run.run_config),
+    )
 
 
 def _conclude(

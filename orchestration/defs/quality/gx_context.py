@@ -4,7 +4,7 @@ file, Data Docs, and the patch that stops GX fingerprinting batches."""
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,12 @@ def _gx_suite(
     return context.suites.add(part_suite)
 
 
+def _parameters(as_of: date) -> dict[str, str]:
+    """The suites' parameters: `as_of` is the end of the as-of day ("not after as_of" for
+    dates and timestamps alike)."""
+    return {"as_of": f"{as_of.isoformat()}T23:59:59"}
+
+
 def _fill_parameters(value: Any, parameters: dict) -> Any:
     if isinstance(value, dict):
         if set(value) == {"$PARAMETER"}:
@@ -75,12 +81,6 @@ def _fill_parameters(value: Any, parameters: dict) -> Any:
     if isinstance(value, list):
         return [_fill_parameters(v, parameters) for v in value]
     return value
-
-
-def _by_index(gx_suite, result) -> dict[int, Any]:
-    """Results keyed by the expectation's index in the suite file (matched on GX's ids)."""
-    index_of = {e.id: e.meta["pipeline_index"] for e in gx_suite.expectations}
-    return {index_of[evr.expectation_config.id]: evr for evr in result.results}
 
 
 @contextlib.contextmanager

@@ -36,9 +36,9 @@ from orchestration.defs.quality.batches import (
 )
 from orchestration.defs.quality.gx_context import (
     _build_data_docs,
-    _by_index,
     _gx_context,
     _gx_suite,
+    _parameters,
     _without_fingerprints,
 )
 from orchestration.defs.quality.results import (
@@ -49,6 +49,7 @@ from orchestration.defs.quality.results import (
     _exception,
     _plain,
 )
+from orchestration.defs.quality.shared import by_index
 from orchestration.defs.quality.suites import Expectation, Suite
 from orchestration.settings import DEFAULT_QUALITY_BATCH_ROWS, DEFAULT_QUALITY_MEMORY_LIMIT
 
@@ -90,8 +91,7 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows, rows_filter) -
     started = time.monotonic()
     table = _quoted(suite.table)
     rows = _selected_rows(table, suite.batch_key, rows_filter)
-    # The end of the as-of day: "not after as_of" for dates and timestamps alike.
-    parameters = {"as_of": f"{as_of.isoformat()}T23:59:59"}
+    parameters = _parameters(as_of)
     conn.execute(f"set variable as_of = date '{as_of.isoformat()}'")
     table_types = dict(
         conn.execute(f"select column_name, column_type from (describe {table})").fetchall()
@@ -143,7 +143,7 @@ def _validate(conn, suite, as_of, docs_dir, run_name, batch_rows, rows_filter) -
                             "partial_unexpected_count": SAMPLE_ROWS,
                         },
                     )
-                for index, evr in _by_index(gx_suite, result).items():
+                for index, evr in by_index(gx_suite, result).items():
                     merged[index].add(evr)
                 del frame, batch, result
                 gc.collect()
@@ -231,7 +231,7 @@ def _table_outcomes(
     result = batch_definition.get_batch(
         batch_parameters={"dataframe": pd.DataFrame([metrics])}
     ).validate(gx_suite, result_format="COMPLETE")
-    results_by_index = _by_index(gx_suite, result)
+    results_by_index = by_index(gx_suite, result)
     for expectation in usable:
         evr = results_by_index[expectation.index]
         observed = {c: _plain(metrics.get(c)) for c in expectation.columns}

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.defs.dbt.engines import SPARK_CONF_DIR, relations_path
-from orchestration.defs.quality.gx_context import _fill_parameters, _gx_context
+from orchestration.defs.quality.gx_context import _fill_parameters, _gx_context, _parameters
 from orchestration.defs.quality.results import SAMPLE_ROWS, Outcome, SuiteRun, _Accumulator
 from orchestration.defs.quality.runner import _finish, _split, _table_outcomes
 from orchestration.defs.quality.scope import Scope
@@ -53,7 +53,7 @@ def suite_request(suite: Suite, scope: Scope, as_of: date) -> dict[str, Any]:
     if scope.validated_through is not None:
         variables["validated_through"] = f"timestamp '{scope.validated_through.isoformat()}'"
     rows_filter = suite.spark_rows_filter if scope.rows_filter else None
-    parameters = {"as_of": f"{as_of.isoformat()}T23:59:59"}
+    parameters = _parameters(as_of)
     return {
         "name": suite.name,
         "table": suite.table,
@@ -151,7 +151,7 @@ def suite_run(
         failed = [Outcome(e, False, exception=response["error"]) for e in suite.expectations]
         return SuiteRun(suite=suite, outcomes=failed, rows=0, batches=0, seconds=0.0)
     started = time.monotonic()
-    parameters = {"as_of": f"{as_of.isoformat()}T23:59:59"}
+    parameters = _parameters(as_of)
     context = _gx_context(docs_dir)
     outcomes, row_expectations, table_expectations = _split(
         suite, response["available"], response["missing"]

@@ -27,7 +27,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from orchestration.defs.quality.shared import epoch_bounds, gx_config, selected_rows
+from orchestration.defs.quality.shared import (
+    by_index,
+    epoch_bounds,
+    first_line,
+    gx_config,
+    selected_rows,
+    table_metrics,
+)
 
 DATETIME_TYPES = ("date", "timestamp", "timestamp_ntz")
 TEXT_PREFIXES = ("array", "map", "struct", "binary", "interval", "variant")
@@ -45,8 +52,8 @@ def main(request_path: str, response_path: str) -> int:
         try:
             responses[suite["name"]] = _validate(spark, context, suite)
         except Exception as exc:  # noqa: BLE001 - one suite's failure fails its check only
-            responses[suite["name"]] = {"error": _first_line(exc)}
-            _say(f"{suite['name']}: cannot be validated: {_first_line(exc)}")
+            responses[suite["name"]] = {"error": first_line(exc)}
+            _say(f"{suite['name']}: cannot be validated: {first_line(exc)}")
     Path(response_path).write_text(json.dumps(responses, default=str), encoding="utf-8")
     spark.stop()
     return 0
@@ -128,10 +135,10 @@ def _validate(spark, context, suite: dict[str, Any]) -> dict[str, Any]:
     missing = {}
     for name, sql in suite["columns"].items():
         try:
-            available[name] = spark.sql(f"select ({sql}) as c from {table}").schema[0].dataType
-            available[name] = available[name].simpleString()
+            kind = spark.sql(f"select ({sql}) as c from {table}").schema[0].dataType
+            available[name] = kind.simpleString()
         except Exception as exc:  # noqa: BLE001 - Spark's analysis errors have no common base
-            missing[name] = f"cannot be computed: {_first_line(exc)}"
+            missing[name] = f"cannot be computed: {first_line(exc)}"
             available.pop(name, None)
     rows_sql = selected_rows(table, suite["batch_key"], suite["rows_filter"], _quoted)
     table_rows = spark.sql(f"select count(*) from {table}").collect()[0][0]
@@ -203,9 +210,8 @@ def _validate(spark, context, suite: dict[str, Any]) -> dict[str, Any]:
 
 def _results(batch, gx_suite, result_format: dict) -> dict[int, dict]:
     """GX's result of each expectation, as JSON, by its index in the suite file."""
-    index_of = {e.id: e.meta["pipeline_index"] for e in gx_suite.expectations}
     result = batch.validate(gx_suite, result_format=result_format)
-    return {index_of[r.expectation_config.id]: r.to_json_dict() for r in result.results}
+    return {index: evr.to_json_dict() for index, evr in by_index(gx_suite, result).items()}
 
 
 def _found_rows(found: dict) -> bool:
@@ -228,24 +234,15 @@ def _typed(needed: list[str], available: dict[str, str]) -> str:
 
 
 def _metrics(spark, metrics: dict[str, str], table: str) -> tuple[dict, dict]:
-    """(metric -> value, metric -> error): one query for all, one each if that fails."""
-    if not metrics:
-        return {}, {}
-    names = list(metrics)
-    try:
-        select = ", ".join(f"({metrics[n]}) as {_quoted(n)}" for n in names)
-        row = spark.sql(f"select {select} from {table}").collect()[0]
-        return {n: _plain(row[i]) for i, n in enumerate(names)}, {}
-    except Exception:  # noqa: BLE001, S110 - each metric is tried alone below
-        pass
-    values, errors = {}, {}
-    for name in names:
-        try:
-            found = spark.sql(f"select ({metrics[name]}) from {table} limit 1").collect()
-            values[name] = _plain(found[0][0]) if found else None
-        except Exception as exc:  # noqa: BLE001
-            errors[name] = f"metric {name} cannot be computed: {_first_line(exc)}"
-    return values, errors
+    """(metric -> value, metric -> error), in Spark (shared.table_metrics)."""
+
+    def first_row(sql: str):
+        rows = spark.sql(sql).take(1)
+        return tuple(rows[0]) if rows else None
+
+    return table_metrics(
+        metrics, table, quote=_quoted, first_row=first_row, errors=Exception, plain=_plain
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -263,10 +260,6 @@ def _relation(table: str) -> str:
 
 def _quoted(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 if __name__ == "__main__":
