@@ -225,23 +225,17 @@ class EngineSettings:
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> EngineSettings:
-        name = (env.get("PIPELINE_ENGINE") or "duckdb").strip().lower()
-        if name not in ENGINES:
-            raise SettingsError(
-                f"PIPELINE_ENGINE={name!r} is not an engine: choose one of {', '.join(ENGINES)}"
-            )
-        method = (env.get("PIPELINE_SPARK_METHOD") or "session").strip().lower()
-        if method not in SPARK_METHODS:
-            raise SettingsError(
-                f"PIPELINE_SPARK_METHOD={method!r} is not a way to reach Spark: choose one of "
-                f"{', '.join(SPARK_METHODS)}"
-            )
-        validation = _text(env, "PIPELINE_SPARK_VALIDATION", cls.spark_validation).lower()
-        if validation not in SPARK_VALIDATIONS:
-            raise SettingsError(
-                f"PIPELINE_SPARK_VALIDATION={validation!r} is not where suites can run: choose "
-                f"one of {', '.join(SPARK_VALIDATIONS)}"
-            )
+        name = _choice(env, "PIPELINE_ENGINE", "duckdb", ENGINES, "an engine")
+        method = _choice(
+            env, "PIPELINE_SPARK_METHOD", "session", SPARK_METHODS, "a way to reach Spark"
+        )
+        validation = _choice(
+            env,
+            "PIPELINE_SPARK_VALIDATION",
+            cls.spark_validation,
+            SPARK_VALIDATIONS,
+            "where suites can run",
+        )
         return cls(
             name=name,
             lake_dir=_path(env, "PIPELINE_LAKE_DIR", "") if env.get("PIPELINE_LAKE_DIR") else None,
@@ -422,6 +416,14 @@ def _is_cron(text: str) -> bool:
 
 def _text(env: dict[str, str], name: str, default: str) -> str:
     return (env.get(name) or default).strip()
+
+
+def _choice(env: dict[str, str], name: str, default: str, choices, what: str) -> str:
+    """One of `choices`, lower-cased; a SettingsError that names them otherwise."""
+    value = _text(env, name, default).lower()
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r} is not {what}: choose one of {', '.join(choices)}")
+    return value
 
 
 def _path(env: dict[str, str], name: str, default: str) -> Path:
